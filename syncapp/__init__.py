@@ -1,0 +1,1 @@
+"""Datagate customer portal: the HaloPSA sync app."""

@@ -1,0 +1,96 @@
+"""Django admin for every model; sync runs and the field history are read-only there."""
+
+from django.contrib import admin
+
+from syncapp.models import (
+    Customer,
+    DuplicateCandidate,
+    FieldChange,
+    HaloClientEntry,
+    HaloLink,
+    Site,
+    SyncRun,
+    SyncSchedule,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the sync or by services: viewable, never edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+    fields = ("name", "address_1", "city", "postcode", "country", "halo_id", "is_active")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    inlines = [SiteInline]
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "customer", "city", "halo_id", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "customer__name")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+
+
+@admin.register(HaloLink)
+class HaloLinkAdmin(admin.ModelAdmin):
+    list_display = ("halo_id", "customer", "method", "in_scope", "halo_inactive", "not_syncing_reason", "last_seen_at")
+    list_filter = ("method", "in_scope", "not_syncing_reason")
+    search_fields = ("customer__name", "=halo_id")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer", "linked_by")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "status", "trigger", "requested_by", "queued_at", "finished_at", "dry_run")
+    list_filter = ("status", "trigger", "dry_run")
+
+
+@admin.register(FieldChange)
+class FieldChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "customer", "site", "action", "field", "old_value", "new_value", "origin")
+    list_filter = ("origin", "action")
+    search_fields = ("customer__name", "field")
+    list_select_related = ("customer", "site", "sync_run", "changed_by")
+
+
+@admin.register(HaloClientEntry)
+class HaloClientEntryAdmin(ReadOnlyAdmin):
+    list_display = ("halo_id", "name", "is_ticked", "is_inactive", "last_seen_at")
+    search_fields = ("name", "=halo_id")
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(ReadOnlyAdmin):
+    list_display = ("halo_id", "halo_name", "customer", "status", "detected_at")
+    list_filter = ("status",)
+
+
+@admin.register(SyncSchedule)
+class SyncScheduleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "enabled", "interval_minutes", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return not SyncSchedule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,57 @@
+"""Choice sets (statuses, origins, methods) shared by models, services and screens."""
+
+from django.db import models
+
+
+class LinkMethod(models.TextChoices):
+    IMPORTED = "imported", "Imported from HaloPSA"
+    MATCHED = "matched", "Matched by staff"
+
+
+class NotSyncingReason(models.TextChoices):
+    NONE = "", "Syncing"
+    UNTICKED = "unticked", "Datagate box unticked in HaloPSA"
+    MISSING = "missing", "Client no longer found in HaloPSA"
+
+
+class SyncKind(models.TextChoices):
+    HALOPSA = "halopsa", "HaloPSA Product Sync"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly succeeded"
+    FAILED = "failed", "Failed"
+    ABANDONED = "abandoned", "Abandoned"
+
+    @classmethod
+    def open_values(cls) -> tuple[str, ...]:
+        """Statuses of a run that still holds the one-run-at-a-time slot."""
+        return (cls.QUEUED.value, cls.RUNNING.value)
+
+
+class SyncTrigger(models.TextChoices):
+    MANUAL = "manual", "Staff (gears → HaloPSA)"
+    SCHEDULED = "scheduled", "Schedule"
+    COMMAND = "command", "Command line"
+
+
+class ChangeOrigin(models.TextChoices):
+    SYNC = "sync", "HaloPSA sync"
+    STAFF = "staff", "Staff edit"
+    LINK = "link", "Link change"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    LINKED = "linked", "Linked"
+    UNLINKED = "unlinked", "Unlinked"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "Waiting for staff"
+    LINKED = "linked", "Linked to the local customer"
+    DIFFERENT = "different", "Confirmed different companies"

@@ -1,0 +1,1 @@
+"""Management commands: sync_halo, halo_check and the demo helpers."""

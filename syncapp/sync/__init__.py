@@ -1,0 +1,1 @@
+"""The sync: mapping declaration, pure diff, engine and run lifecycle."""

@@ -1,0 +1,84 @@
+"""factory-boy factories for the portal's models and users."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from syncapp.choices import ChangeOrigin, LinkMethod, SyncStatus, SyncTrigger
+from syncapp.models import Customer, FieldChange, HaloClientEntry, HaloLink, Site, SyncRun
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def groups(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n:05d} Pty Ltd")
+    postal_address_1 = factory.Faker("street_address")
+    city = factory.Faker("city")
+    postcode = factory.Faker("postcode")
+    country = "Australia"
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+    address_1 = factory.Faker("street_address")
+    city = factory.Faker("city")
+
+
+class HaloLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HaloLink
+
+    customer = factory.SubFactory(CustomerFactory)
+    halo_id = factory.Sequence(lambda n: 1000 + n)
+    method = LinkMethod.IMPORTED
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    trigger = SyncTrigger.MANUAL
+    status = SyncStatus.SUCCEEDED
+
+
+class FieldChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FieldChange
+
+    customer = factory.SubFactory(CustomerFactory)
+    field = "name"
+    old_value = "Old"
+    new_value = "New"
+    origin = ChangeOrigin.SYNC
+    sync_run = factory.SubFactory(SyncRunFactory)
+
+
+class HaloClientEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HaloClientEntry
+
+    halo_id = factory.Sequence(lambda n: 5000 + n)
+    name = factory.Sequence(lambda n: f"Halo client {n}")
+    is_ticked = True
