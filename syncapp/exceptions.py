@@ -1,0 +1,30 @@
+"""Domain errors raised by services and the sync engine, with messages fit for billing staff."""
+
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+if TYPE_CHECKING:
+    from syncapp.models import SyncRun
+
+
+class PortalError(Exception):
+    """Base class: str(error) is a message that can be shown to a person as it is."""
+
+
+class SyncAlreadyRunning(PortalError):
+    """A sync was requested while another is queued or running."""
+
+    def __init__(self, run: "SyncRun") -> None:
+        self.run = run
+        since = date_format(timezone.localtime(run.queued_at), "j M Y, H:i")
+        super().__init__(f"A HaloPSA sync is already running since {since} (run #{run.pk}).")
+
+
+class SyncRunNotClaimable(PortalError):
+    """A worker tried to start a run that is no longer queued (another worker took it, or it was closed)."""
+
+
+class LinkError(PortalError):
+    """A customer could not be linked to or unlinked from a HaloPSA client; the message says why."""

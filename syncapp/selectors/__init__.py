@@ -1,0 +1,1 @@
+"""Read operations (selectors): the querysets and lookups the screens, tasks and services read through."""

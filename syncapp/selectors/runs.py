@@ -1,0 +1,32 @@
+"""Reads of sync runs and the schedule."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from syncapp.choices import SyncStatus
+from syncapp.models import SyncRun, SyncSchedule
+
+
+def open_sync_run() -> SyncRun | None:
+    """The run holding the one-at-a-time slot (queued or running), if any."""
+    return SyncRun.objects.filter(status__in=SyncStatus.open_values()).select_related("requested_by").first()
+
+
+def last_finished_sync_run() -> SyncRun | None:
+    return SyncRun.objects.exclude(status__in=SyncStatus.open_values()).order_by("-finished_at", "-id").first()
+
+
+def sync_run_list() -> QuerySet[SyncRun]:
+    return SyncRun.objects.select_related("requested_by").order_by("-queued_at", "-id")
+
+
+def sync_schedule() -> SyncSchedule:
+    """The schedule row, created on first read with the deployment's defaults (on for the demo, off otherwise)."""
+    schedule, _ = SyncSchedule.objects.get_or_create(
+        singleton=1,
+        defaults={
+            "enabled": settings.SYNC_SCHEDULE_DEFAULT_ENABLED,
+            "interval_minutes": settings.SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES,
+        },
+    )
+    return schedule
