@@ -1,11 +1,17 @@
 """Shared fixtures: users with the staff groups, and a HaloPSA simulator served over real HTTP on loopback."""
 
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.factories import UserFactory
 
+ROOT = Path(__file__).resolve().parent.parent
 SIM_CLIENT_ID = "portal-test"
 # A throwaway credential of the in-process simulator, not a secret of any real tenant.
 SIM_CLIENT_SECRET = "simulator-only-credential"
@@ -44,3 +50,75 @@ def halo_sim(settings) -> Iterator:
         yield sim
     finally:
         sim.stop()
+
+
+def _database_url_of_test_database() -> str:
+    """A DATABASE_URL for the test database this session created, so a worker process uses the same one."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subprocess.Popen]:
+    """A real `celery worker` process on the test database and broker, pointed at the test simulator."""
+    from portal.celery import app
+
+    app.control.purge()  # stale messages from earlier sessions must not reach this worker
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url_of_test_database(),
+        "HALO_RESOURCE_URL": settings.HALO_RESOURCE_URL,
+        "HALO_AUTH_URL": settings.HALO_AUTH_URL,
+        "HALO_TENANT": settings.HALO_TENANT,
+        "HALO_CLIENT_ID": settings.HALO_CLIENT_ID,
+        "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
+        "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
+    }
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        "-A",
+        "portal",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--hostname",
+        f"test-{os.getpid()}@%h",
+    ]
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    log_lines: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        for line in process.stdout:
+            log_lines.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not ready.wait(timeout=60):
+            raise RuntimeError("The Celery worker did not start:\n" + "".join(log_lines[-40:]))
+        process.log_lines = log_lines
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
