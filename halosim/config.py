@@ -1,0 +1,87 @@
+"""SimConfig: the switches that make the simulator reproduce each trap and uncertain variant of HaloPSA."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+CHECKBOX_FORMS = ("bool", "int", "str_int", "str_true", "yes", "display_only")
+SITE_ADDRESS_FORMS = ("flat", "nested")
+FIELDINFO_FORMS = ("array", "envelope", "missing")
+FAIL_BODY_FORMS = ("json", "html")
+
+_CHOICES = {
+    "checkbox_form": CHECKBOX_FORMS,
+    "site_address_form": SITE_ADDRESS_FORMS,
+    "fieldinfo_form": FIELDINFO_FORMS,
+    "fail_body_form": FAIL_BODY_FORMS,
+}
+
+
+@dataclass
+class SimConfig:
+    """Behaviour switches; the Simulator reads them on every request, so changes apply to the next one."""
+
+    checkbox_form: str = "bool"
+    honour_include_custom_fields: bool = True
+    site_address_form: str = "flat"
+    fieldinfo_form: str = "array"
+    rate_limit: int | None = None
+    rate_window_seconds: float = 300.0
+    send_retry_after: bool = False
+    fail_next: int = 0
+    fail_status: int = 503
+    latency_seconds: float = 0.0
+    malformed_next: int = 0
+    truncate_listings: int = 0
+    token_lifetime: int = 3600
+    expired_token_status: int = 401
+    default_page_size: int = 50
+    max_page_size: int = 100
+    # Additions beyond the contract, each defaulting to the harsher behaviour or to "off".
+    fail_token_next: int = 0  # the next N token requests answer fail_status (fail_next covers /api only)
+    fail_body_form: str = "json"  # "html": a gateway's HTML error page instead of Halo's JSON body
+    site_address_needs_include: bool = True  # False: list rows carry the address even without includeaddress=true
+
+    def validate(self) -> None:
+        """Raise ValueError when a switch holds a value the simulator does not know."""
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise ValueError("rate_limit must be a positive integer or None")
+        if self.max_page_size < 1 or self.default_page_size < 1:
+            raise ValueError("page sizes must be positive")
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update (e.g. from JSON), coercing types; nothing changes if any value is invalid."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        trial = dataclasses.replace(self)
+        for name, value in changes.items():
+            setattr(trial, name, _coerce(name, fields[name].default, value))
+        trial.validate()
+        for name in changes:
+            setattr(self, name, getattr(trial, name))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the switches as a plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    # Defaults tell the type: JSON and CLI give loose types (1 for True, "300" for 300) that must not leak through.
+    if name == "rate_limit":
+        return None if value in (None, "", "none", "None") else int(value)
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return str(value)

@@ -1,0 +1,209 @@
+"""Simulator: serves a Tenant over HTTP like a hosted HaloPSA instance, with rate limits, faults and stats."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import api
+from .auth import Credentials, TokenStore, token_reply
+from .config import SimConfig
+from .reply import ApiError, Reply, json_reply, method_not_allowed
+from .tenant import Tenant
+
+T = TypeVar("T")
+TOKEN_PATH = "/auth/token"
+
+
+class Simulator:
+    """A HaloPSA tenant behind an HTTP server; every trap of the real API is reproducible through `config`."""
+
+    def __init__(
+        self,
+        tenant: Tenant | None = None,
+        client_id: str = "sim-client",
+        client_secret: str = "sim-secret",
+        tenant_name: str | None = "demo",
+        config: SimConfig | None = None,
+        state_path: str | Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.state_path = Path(state_path) if state_path else None
+        if tenant is None:
+            exists = self.state_path is not None and self.state_path.exists()
+            tenant = Tenant.load(self.state_path) if exists else Tenant.empty()
+        self.tenant = tenant
+        self.client_id, self.client_secret, self.tenant_name = client_id, client_secret, tenant_name
+        self.config = config or SimConfig()
+        self.config.validate()
+        self.clock = clock
+        # Re-entrant so a function passed to edit() may call other locking helpers without deadlocking.
+        self.lock = threading.RLock()
+        self.tokens = TokenStore(clock)
+        self._recent: deque[float] = deque()  # times of requests inside the rate window
+        self._stats: Counter[str] = Counter()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # ----- lifecycle ----------------------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve in a daemon thread; port 0 picks a free port (see base_url)."""
+        from .server import make_server
+
+        if self._server is not None:
+            raise RuntimeError("simulator already started")
+        self._server = make_server(self, host, port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="halosim", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and drop open keep-alive connections, so a stopped simulator answers nothing."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> Simulator:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The resource server's URL (the API lives under /api)."""
+        if self._server is None:
+            raise RuntimeError("simulator not started")
+        host, port = self._server.server_address[:2]
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    @property
+    def auth_url(self) -> str:
+        """The authorisation server's URL; the token endpoint is {auth_url}/token."""
+        return self.base_url + "/auth"
+
+    # ----- state --------------------------------------------------------------------------------------------
+    def edit(self, fn: Callable[[Tenant], T], persist: bool = True) -> T:
+        """Run fn(tenant) under the lock; then save to state_path when set and persist is true."""
+        with self.lock:
+            result = fn(self.tenant)
+            if persist:
+                self.persist()
+            return result
+
+    def replace_tenant(self, tenant: Tenant, persist: bool = True) -> None:
+        """Swap in another tenant (e.g. a freshly generated one), saving it once when state_path is set."""
+        with self.lock:
+            self.tenant = tenant
+            if persist:
+                self.persist()
+
+    def persist(self) -> None:
+        """Save the tenant to state_path, if one is set."""
+        if self.state_path is not None:
+            with self.lock:
+                self.tenant.save(self.state_path)
+
+    def stats(self) -> dict[str, int]:
+        """Requests served per endpoint (errors included) and, under "429", how many were rate limited."""
+        with self.lock:
+            return dict(self._stats)
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        with self.lock:
+            self._stats.clear()
+
+    def issue_token(self, lifetime: int | None = None) -> str:
+        """Mint a valid bearer token without an HTTP round trip (handy in tests); it counts in no stats."""
+        with self.lock:
+            return self.tokens.issue(self.config.token_lifetime if lifetime is None else lifetime)
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every issued token."""
+        with self.lock:
+            self.tokens.revoke_all()
+
+    # ----- request handling (called by the HTTP server) -----------------------------------------------------
+    def handle_api(self, method: str, path: str, params: dict[str, str], headers: Any, body: bytes) -> Reply:
+        """Answer a request to /auth/token or /api/...: count it, rate-limit it, inject faults, serve it."""
+        is_token = path.rstrip("/").lower() == TOKEN_PATH
+        route = TOKEN_PATH if is_token else api.route_name(path)
+        with self.lock:
+            config = self.config
+            self._stats[f"{method} {route or path}"] += 1
+            limited = self._rate_limited(config)
+            if limited is not None:
+                self._stats["429"] += 1
+                return limited
+            try:
+                if is_token:
+                    if config.fail_token_next > 0:
+                        config.fail_token_next -= 1
+                        return self._failure(config)
+                    creds = Credentials(self.client_id, self.client_secret, self.tenant_name)
+                    content_type = headers.get("Content-Type", "")
+                    return token_reply(self.tokens, creds, config.token_lifetime, method, params, content_type, body)
+                if config.fail_next > 0:
+                    config.fail_next -= 1
+                    return self._failure(config)
+                if route == "/api/authinfo":
+                    reply = self._authinfo(method)
+                else:
+                    self.tokens.authorise(headers.get("Authorization"), config.expired_token_status)
+                    reply = api.handle(self.tenant, config, method, path, params, body, self.persist)
+            except ApiError as exc:
+                return exc.reply()
+            if reply.status < 300 and reply.is_json and config.malformed_next > 0:
+                config.malformed_next -= 1
+                # Cut mid-document: a 200 whose body does not parse, as a dropped proxy connection produces.
+                reply.body = reply.body[: max(1, len(reply.body) // 2)]
+            return reply
+
+    def _authinfo(self, method: str) -> Reply:
+        if method != "GET":
+            raise method_not_allowed(method)
+        tenant_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.tenant_name or 'selfhosted'}.halosim"))
+        return json_reply(200, {"auth_url": self.auth_url, "tenant_id": tenant_id})
+
+    def _rate_limited(self, config: SimConfig) -> Reply | None:
+        now = self.clock()
+        window = config.rate_window_seconds
+        while self._recent and self._recent[0] <= now - window:
+            self._recent.popleft()
+        limit = config.rate_limit
+        if limit is not None and len(self._recent) >= limit:
+            # A 429 does not use up budget: only served requests are remembered.
+            headers = {}
+            if config.send_retry_after:
+                # The slot frees when the request `limit` places from the end leaves the window.
+                wait = self._recent[-limit] + window - now
+                headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            message = f"Rate Limit Reached - {limit} Requests per rolling {window / 60:g} minute window"
+            return json_reply(429, {"error": message}, headers)
+        self._recent.append(now)
+        return None
+
+    @staticmethod
+    def _failure(config: SimConfig) -> Reply:
+        status = config.fail_status
+        if config.fail_body_form == "html":
+            page = f"<html><head><title>{status}</title></head><body><h1>{status} Service Error</h1></body></html>"
+            return Reply(status, page.encode(), "text/html; charset=utf-8")
+        body = {"ClassName": "System.Web.HttpException", "Message": f"The service is unavailable ({status})."}
+        return json_reply(status, body)
