@@ -1,0 +1,105 @@
+"""Connection settings for the HaloPSA client, their validation, and the one function that reads Django settings."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .errors import HaloConfigError
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+@dataclass(frozen=True)
+class HaloSettings:
+    """Where HaloPSA lives, how to authenticate, and how politely to call it."""
+
+    resource_url: str
+    auth_url: str
+    tenant: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str = "all"
+    rate_limit: int = 300
+    rate_window: float = 300.0
+    timeout: float = 30.0
+    max_retries: int = 5
+    backoff_cap: float = 60.0
+    allow_http: bool = False
+
+    def __post_init__(self) -> None:
+        # Trailing slashes would otherwise produce "//api/Client"; frozen, so set through object.
+        object.__setattr__(self, "resource_url", (self.resource_url or "").strip().rstrip("/"))
+        object.__setattr__(self, "auth_url", (self.auth_url or "").strip().rstrip("/"))
+        object.__setattr__(self, "tenant", (self.tenant or "").strip())
+
+    def validate(self) -> HaloSettings:
+        """Raise HaloConfigError unless these settings are complete and safe; return self for chaining."""
+        _check_url("HaloPSA resource URL (HALO_RESOURCE_URL)", self.resource_url, self.allow_http)
+        _check_url("HaloPSA authorisation URL (HALO_AUTH_URL)", self.auth_url, self.allow_http)
+        if not (self.client_id or "").strip():
+            raise HaloConfigError("The HaloPSA client ID (HALO_CLIENT_ID) is not set.")
+        if not self.client_secret:
+            raise HaloConfigError("The HaloPSA client secret (HALO_CLIENT_SECRET) is not set.")
+        if not (self.scope or "").strip():
+            raise HaloConfigError("The HaloPSA scope (HALO_SCOPE) is empty; use 'all' or a narrower scope.")
+        if self.rate_limit < 1 or self.rate_window <= 0:
+            raise HaloConfigError("The HaloPSA rate limit must allow at least one request per window.")
+        if self.timeout <= 0 or self.max_retries < 0 or self.backoff_cap < 0:
+            raise HaloConfigError("The HaloPSA timeout must be positive and the retry settings not negative.")
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(label: str, url: str, allow_http: bool) -> None:
+    if not url:
+        raise HaloConfigError(f"The {label} is not set.")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - accessing it validates the port number
+    except ValueError as exc:
+        raise HaloConfigError(f"The {label} is not a valid URL: {url!r} ({exc}).") from None
+    if not host:
+        raise HaloConfigError(f"The {label} has no host name: {url!r}.")
+    if parts.username or parts.password:
+        raise HaloConfigError(f"The {label} must not contain a user name or password.")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http":
+        if allow_http and _is_loopback(host):
+            return
+        if allow_http:
+            raise HaloConfigError(
+                f"The {label} uses plain http, which is allowed only for this computer (localhost): {url!r}."
+            )
+        raise HaloConfigError(f"The {label} must start with https:// so the secret travels encrypted: {url!r}.")
+    raise HaloConfigError(f"The {label} must start with https://: {url!r}.")
+
+
+def halo_settings_from_django() -> HaloSettings:
+    """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete."""
+    from django.conf import settings
+
+    resource_url = (getattr(settings, "HALO_RESOURCE_URL", "") or "").strip().rstrip("/")
+    return HaloSettings(
+        resource_url=resource_url,
+        auth_url=getattr(settings, "HALO_AUTH_URL", "") or (resource_url + "/auth" if resource_url else ""),
+        tenant=getattr(settings, "HALO_TENANT", "") or "",
+        client_id=getattr(settings, "HALO_CLIENT_ID", "") or "",
+        client_secret=getattr(settings, "HALO_CLIENT_SECRET", "") or "",
+        scope=getattr(settings, "HALO_SCOPE", "") or "all",
+        rate_limit=int(getattr(settings, "HALO_RATE_LIMIT", 300) or 300),
+        timeout=float(getattr(settings, "HALO_TIMEOUT", 30) or 30),
+        max_retries=int(getattr(settings, "HALO_MAX_RETRIES", 5)),
+        allow_http=bool(settings.DEBUG or getattr(settings, "HALO_ALLOW_HTTP_LOOPBACK", False)),
+    ).validate()

@@ -1,0 +1,253 @@
+"""The one gateway for HTTP to HaloPSA: OAuth2 token, pacing, retries, and every failure turned into a HaloError."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import (
+    HaloBadResponse,
+    HaloConfigError,
+    HaloError,
+    HaloNotFound,
+    HaloUnavailable,
+    message_for_status,
+    token_refused,
+)
+from .pacing import RollingWindowLimiter, backoff_delay, retry_after_seconds
+from .parsing import extract_halo_message, parse_token
+from .records import ClientStats
+from .settings import HaloSettings
+
+logger = logging.getLogger("syncapp.halo")
+
+TOKEN_ROUTE = "/auth/token"
+CONNECT_TIMEOUT_CAP = 10.0
+# Renew the token at 90% of its lifetime or 60 s before it ends, whichever is earlier, but never before half of it
+# (a very short lifetime would otherwise mean a token request before every call).
+RENEW_FRACTION = 0.9
+RENEW_MARGIN_SECONDS = 60.0
+DEFAULT_TOKEN_LIFETIME = 3600.0
+REDACTED = "[redacted]"
+
+
+def renewal_delay(lifetime: float) -> float:
+    """Seconds after issue at which a token living `lifetime` seconds is renewed."""
+    return max(min(lifetime * RENEW_FRACTION, lifetime - RENEW_MARGIN_SECONDS), lifetime / 2)
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, for messages (never a query string)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def describe_transport_failure(exc: requests.RequestException, timeout: float) -> str:
+    """A plain-words reason for a failure below HTTP (DNS, refused connection, timeout, TLS)."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "the connection timed out"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"it did not answer within {timeout:g} seconds"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the secure (TLS) connection failed; check the address and its certificate"
+    lowered = text.lower()
+    if any(hint in lowered for hint in ("name or service not known", "nameresolution", "getaddrinfo", "nodename")):
+        return "its host name could not be found (DNS)"
+    if "temporary failure in name resolution" in lowered:
+        return "its host name could not be found (DNS)"
+    if "refused" in lowered:
+        return "the connection was refused"
+    if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered:
+        return "the connection was closed unexpectedly"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "the connection failed"
+    return f"the request failed ({type(exc).__name__})"
+
+
+class HaloTransport:
+    """Sends requests to HaloPSA with a bearer token, a rolling-window limiter and bounded retries."""
+
+    def __init__(
+        self,
+        settings: HaloSettings,
+        *,
+        session: requests.Session | None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        jitter: Callable[[], float],
+        stats: ClientStats,
+    ) -> None:
+        self.settings = settings
+        self.stats = stats
+        self._session = session or requests.Session()
+        self._owns_session = session is None
+        self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
+        self._limiter = RollingWindowLimiter(settings.rate_limit, settings.rate_window, clock=clock, sleep=sleep)
+        self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def close(self) -> None:
+        """Close the HTTP session if this transport created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def forget_token(self) -> None:
+        """Drop the cached token so the next call fetches a new one."""
+        self._token = None
+
+    def ensure_token(self) -> None:
+        """Fetch a token unless a fresh one is cached (raises HaloAuthError on refused credentials)."""
+        if self._token is None or self._clock() >= self._renew_at:
+            self._fetch_token()
+
+    def _fetch_token(self) -> None:
+        settings = self.settings
+        issued_at = self._clock()
+        body = self.request(
+            "POST",
+            settings.auth_url + "/token",
+            route=TOKEN_ROUTE,
+            what=f"the token request at {settings.auth_url}/token",
+            params={"tenant": settings.tenant} if settings.tenant else None,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": settings.client_id,
+                "client_secret": settings.client_secret,
+                "scope": settings.scope,
+            },
+            authenticated=False,
+        )
+        token, lifetime = parse_token(body)
+        self._token = token
+        self._renew_at = issued_at + renewal_delay(lifetime or DEFAULT_TOKEN_LIFETIME)
+
+    def _redact(self, text: str) -> str:
+        for secret in (self.settings.client_secret, self._token):
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _pause(self, attempt: int, route: str, reason: str, retry_after: float | None) -> None:
+        if retry_after is not None:
+            # A rolling window never needs a longer wait than the window itself.
+            delay = min(retry_after, max(self.settings.rate_window, self.settings.backoff_cap))
+        else:
+            delay = backoff_delay(attempt, cap=self.settings.backoff_cap, jitter=self._jitter())
+        self.stats.retries += 1
+        logger.warning(
+            "HaloPSA %s %s; retry %d of %d in %.1f s", route, reason, attempt + 1, self.settings.max_retries, delay
+        )
+        self._sleep(delay)
+        self.stats.waited_seconds += delay
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        route: str,
+        what: str,
+        params: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> Any:
+        """Send one logical request (retrying as the rules allow) and return its parsed JSON body."""
+        label = f"{method} {route}"
+        retries = 0
+        renewed = False
+        while True:
+            headers = {"Accept": "application/json"}
+            if authenticated:
+                self.ensure_token()
+                headers["Authorization"] = f"Bearer {self._token}"
+            self.stats.waited_seconds += self._limiter.acquire()
+            self.stats.requests[label] += 1
+            if not authenticated:
+                self.stats.token_requests += 1
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self._timeout,
+                    # A redirect is never expected: following one could leak the secret or land on a login page.
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                reason = describe_transport_failure(exc, self.settings.timeout)
+                retryable = not isinstance(exc, requests.exceptions.SSLError)
+                if retryable and retries < self.settings.max_retries:
+                    self._pause(retries, label, f"failed: {reason}", None)
+                    retries += 1
+                    continue
+                suffix = f" (gave up after {retries} retries)" if retries else ""
+                message = f"HaloPSA at {origin_of(url)} could not be reached: {reason}{suffix}."
+                raise HaloUnavailable(self._redact(message)) from exc
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return self._json(response, what)
+            halo_message = self._redact(extract_halo_message(response.text))
+            if status == 429 or status >= 500:
+                if status == 429:
+                    self.stats.rate_limited += 1
+                if retries < self.settings.max_retries:
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                    self._pause(retries, label, f"answered HTTP {status}", retry_after)
+                    retries += 1
+                    continue
+            elif authenticated and status in (400, 401) and not renewed:
+                # An expired token gives 401, or 400 on some tenants: renew once and retry once.
+                logger.info("HaloPSA %s answered HTTP %d; renewing the access token and retrying once", label, status)
+                renewed = True
+                self.forget_token()
+                continue
+            raise self._failure(
+                status, response, what=what, halo_message=halo_message, authenticated=authenticated, retries=retries
+            )
+
+    def _failure(
+        self,
+        status: int,
+        response: requests.Response,
+        *,
+        what: str,
+        halo_message: str,
+        authenticated: bool,
+        retries: int,
+    ) -> HaloError:
+        if 300 <= status < 400:
+            location = self._redact(response.headers.get("Location", "") or "another address")
+            return HaloConfigError(
+                f"HaloPSA answered {what} with a redirect to {location}; check the HaloPSA URL settings.",
+                status=status,
+            )
+        if not authenticated and status in (400, 401):
+            return token_refused(status, halo_message)
+        if not authenticated and status == 404:
+            return HaloNotFound(
+                f"HaloPSA has no token endpoint at {self.settings.auth_url}/token (HTTP 404); "
+                "check the authorisation URL (HALO_AUTH_URL).",
+                status=status,
+                halo_message=halo_message,
+            )
+        return message_for_status(status, what=what, halo_message=halo_message, retries=retries)
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "") or "no content type"
+            raise HaloBadResponse(
+                f"HaloPSA answered {what} with something that is not valid JSON ({kind}).", status=response.status_code
+            ) from None

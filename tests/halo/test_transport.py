@@ -1,0 +1,325 @@
+"""Exact request sequences of the transport, mocked with `responses`: token, pacing, retries and error mapping."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from syncapp.halo import (
+    HaloAuthError,
+    HaloBadResponse,
+    HaloConfigError,
+    HaloError,
+    HaloNotFound,
+    HaloPermissionDenied,
+    HaloRateLimited,
+    HaloUnavailable,
+)
+from syncapp.halo.pacing import RollingWindowLimiter, backoff_delay, retry_after_seconds
+from syncapp.halo.transport import renewal_delay
+from tests.halo.conftest import API, AUTH, SIM_CLIENT_ID, SIM_SECRET, FakeClock
+
+TOKEN_URL = AUTH + "/token"
+CLIENT_URL = API + "/api/Client/12"
+CLIENT_ROW = {"id": 12, "name": "Acme"}
+
+
+@pytest.fixture
+def mocked():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def add_token(mocked, token: str = "tok-1", expires_in: int = 3600, **kwargs) -> None:
+    mocked.post(TOKEN_URL, json={"access_token": token, "token_type": "Bearer", "expires_in": expires_in}, **kwargs)
+
+
+def sent(mocked) -> list[str]:
+    return [f"{call.request.method} {call.request.url.split('?')[0]}" for call in mocked.calls]
+
+
+def test_token_request_then_an_authenticated_call(mocked, make_client) -> None:
+    add_token(
+        mocked,
+        match=[
+            matchers.query_param_matcher({"tenant": "demo"}),
+            matchers.urlencoded_params_matcher(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": SIM_CLIENT_ID,
+                    "client_secret": SIM_SECRET,
+                    "scope": "all",
+                }
+            ),
+        ],
+    )
+    mocked.get(
+        CLIENT_URL,
+        json=CLIENT_ROW,
+        match=[
+            matchers.query_param_matcher({"includedetails": "true"}),
+            matchers.header_matcher({"Authorization": "Bearer tok-1"}),
+        ],
+    )
+    client = make_client()
+    assert client.get_client(12).name == "Acme"
+    assert sent(mocked) == [f"POST {TOKEN_URL}", f"GET {CLIENT_URL}"]
+    assert client.stats.requests == {"POST /auth/token": 1, "GET /api/Client/{id}": 1}
+    assert client.stats.token_requests == 1
+
+
+def test_no_tenant_parameter_for_self_hosted_instances(mocked, make_client) -> None:
+    add_token(mocked, match=[matchers.query_param_matcher({})])
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    make_client(tenant="").get_client(12)
+    assert len(mocked.calls) == 2
+
+
+def test_the_token_is_cached_and_renewed_before_it_expires(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked, expires_in=3600)
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    client = make_client()
+    client.get_client(12)
+    clock.advance(renewal_delay(3600) - 1)
+    client.get_client(12)
+    assert client.stats.token_requests == 1
+    clock.advance(2)
+    client.get_client(12)
+    assert client.stats.token_requests == 2
+    assert client.stats.requests["GET /api/Client/{id}"] == 3
+
+
+def test_renewal_time() -> None:
+    assert renewal_delay(3600) == 3240  # 90 % comes before "60 s before the end"
+    assert renewal_delay(300) == 240  # 60 s before the end comes before 90 %
+    assert renewal_delay(60) == 30  # never earlier than half the lifetime
+
+
+@pytest.mark.parametrize("expired_status", [401, 400])
+def test_an_expired_token_is_renewed_once_and_the_call_retried_once(mocked, make_client, expired_status) -> None:
+    add_token(mocked, token="old")
+    add_token(mocked, token="new")
+    mocked.get(
+        CLIENT_URL,
+        status=expired_status,
+        json={"error": "token expired"},
+        match=[matchers.header_matcher({"Authorization": "Bearer old"})],
+    )
+    mocked.get(CLIENT_URL, json=CLIENT_ROW, match=[matchers.header_matcher({"Authorization": "Bearer new"})])
+    client = make_client()
+    assert client.get_client(12).id == 12
+    assert sent(mocked) == [f"POST {TOKEN_URL}", f"GET {CLIENT_URL}", f"POST {TOKEN_URL}", f"GET {CLIENT_URL}"]
+
+
+def test_a_token_refused_after_renewal_is_an_auth_error(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=401, json={"Message": "Authorization has been denied for this request."})
+    client = make_client()
+    with pytest.raises(HaloAuthError, match="Authorization has been denied"):
+        client.get_client(12)
+    assert client.stats.requests == {"POST /auth/token": 2, "GET /api/Client/{id}": 2}
+
+
+def test_a_400_after_renewal_is_reported_with_halos_message(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=400, json={"[0].id": ["The id is invalid."]})
+    with pytest.raises(HaloError, match=r"HTTP 400.*\[0\]\.id: The id is invalid") as caught:
+        make_client().get_client(12)
+    assert caught.value.status == 400
+    assert not caught.value.transient
+
+
+@pytest.mark.parametrize("status", [401, 400])
+def test_wrong_credentials(mocked, make_client, status) -> None:
+    mocked.post(TOKEN_URL, status=status, json={"error": "invalid_client"})
+    client = make_client()
+    with pytest.raises(HaloAuthError) as caught:
+        client.get_client(12)
+    assert str(caught.value) == "HaloPSA refused the client ID or secret (invalid_client)"
+    assert caught.value.status == status
+    assert caught.value.halo_message == "invalid_client"
+    assert client.stats.requests == {"POST /auth/token": 1}
+
+
+def test_a_refused_scope_is_named(mocked, make_client) -> None:
+    mocked.post(TOKEN_URL, status=400, json={"error": "invalid_scope"})
+    with pytest.raises(HaloAuthError, match="scope"):
+        make_client().get_client(12)
+
+
+def test_a_redirected_token_request_is_an_error_and_not_followed(mocked, make_client) -> None:
+    mocked.post(TOKEN_URL, status=302, headers={"Location": "https://login.example.com/"})
+    mocked.post("https://login.example.com/", json={"access_token": "stolen"})
+    with pytest.raises(HaloConfigError, match=re.escape("redirect to https://login.example.com/")):
+        make_client().get_client(12)
+    assert sent(mocked) == [f"POST {TOKEN_URL}"]
+
+
+def test_429_waits_retry_after_when_sent(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=429, headers={"Retry-After": "7"}, json={"error": "Rate Limit Reached"})
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    client = make_client()
+    assert client.get_client(12).id == 12
+    assert clock.sleeps == [7.0]
+    assert (client.stats.rate_limited, client.stats.retries) == (1, 1)
+
+
+def test_429_without_retry_after_backs_off_exponentially_and_gives_up(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=429, json={"error": "Rate Limit Reached - 300 Requests per rolling 5 minute window"})
+    client = make_client(max_retries=3, backoff_cap=3.0)
+    with pytest.raises(HaloRateLimited, match=r"gave up after 3 retries.*Rate Limit Reached") as caught:
+        client.get_client(12)
+    assert caught.value.transient
+    assert clock.sleeps == [0.5, 1.0, 1.5]  # jitter 0: half of 1, 2, then the 3-second cap
+    assert client.stats.rate_limited == 4
+    assert client.stats.requests["GET /api/Client/{id}"] == 4
+
+
+def test_jitter_spreads_the_second_half_of_each_backoff() -> None:
+    assert backoff_delay(0, cap=60, jitter=0.0) == 0.5
+    assert backoff_delay(0, cap=60, jitter=1.0) == 1.0
+    assert backoff_delay(3, cap=60, jitter=0.5) == 6.0
+    assert backoff_delay(10, cap=60, jitter=1.0) == 60
+
+
+def test_retry_after_forms() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("12") == 12
+    assert retry_after_seconds("Mon, 01 Jan 2024 00:00:30 GMT", now=now) == 30
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_burst_is_retried(mocked, make_client, status) -> None:
+    add_token(mocked)
+    for _ in range(2):
+        mocked.get(CLIENT_URL, status=status, body="<html><title>Bad gateway</title></html>")
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    client = make_client()
+    assert client.get_client(12).id == 12
+    assert client.stats.retries == 2
+
+
+def test_a_5xx_burst_longer_than_the_retries_is_unavailable(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=503, json={"Message": "Down for maintenance"})
+    with pytest.raises(HaloUnavailable, match=r"HTTP 503, gave up after 5 retries.*Down for maintenance") as caught:
+        make_client().get_client(12)
+    assert caught.value.status == 503
+
+
+def test_connection_errors_are_retried_then_unavailable(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, body=requests.ConnectionError("[Errno 111] Connection refused"))
+    client = make_client(max_retries=2)
+    with pytest.raises(HaloUnavailable) as caught:
+        client.get_client(12)
+    assert str(caught.value) == (
+        "HaloPSA at https://halo.example.com could not be reached: "
+        "the connection was refused (gave up after 2 retries)."
+    )
+    assert client.stats.requests["GET /api/Client/{id}"] == 3
+
+
+def test_timeouts_are_unavailable(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(HaloUnavailable, match="did not answer within 30 seconds"):
+        make_client(max_retries=0).get_client(12)
+
+
+def test_every_call_carries_a_connect_and_read_timeout(make_client) -> None:
+    class RecordingSession(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self.timeouts = []
+
+        def request(self, method, url, **kwargs):
+            self.timeouts.append(kwargs.get("timeout"))
+            raise requests.ConnectionError("refused")
+
+    from syncapp.halo import HaloClient
+    from tests.halo.conftest import unit_settings
+
+    session = RecordingSession()
+    client = HaloClient(unit_settings(timeout=45, max_retries=1), session=session, sleep=lambda s: None)
+    with pytest.raises(HaloUnavailable):
+        client.get_client(12)
+    assert session.timeouts == [(10.0, 45.0), (10.0, 45.0)]
+
+
+def test_403_is_permission_denied_at_once(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=403, json={"ClassName": "HaloException", "Message": "You do not have access"})
+    client = make_client()
+    with pytest.raises(HaloPermissionDenied, match=r"lacks a permission.*You do not have access"):
+        client.get_client(12)
+    assert client.stats.requests["GET /api/Client/{id}"] == 1
+
+
+def test_404_is_not_found(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=404, json={"resultCode": 1, "errorMessage": "Client not found"})
+    with pytest.raises(HaloNotFound, match="could not find client 12"):
+        make_client().get_client(12)
+
+
+@pytest.mark.parametrize("body", ['{"id": 12, "name": ', "<html>login</html>", ""])
+def test_malformed_json_is_a_bad_response(mocked, make_client, body) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, body=body, content_type="application/json")
+    with pytest.raises(HaloBadResponse, match="not valid JSON"):
+        make_client().get_client(12)
+
+
+def test_a_malformed_token_response_is_a_bad_response(mocked, make_client) -> None:
+    mocked.post(TOKEN_URL, json={"token": "wrong key"})
+    with pytest.raises(HaloBadResponse, match="access_token"):
+        make_client().get_client(12)
+
+
+def test_secret_and_token_never_reach_messages_or_logs(mocked, make_client, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    add_token(mocked, token="tok-SECRET-bearer")
+    # A misbehaving server echoing credentials back must not make us repeat them.
+    mocked.get(CLIENT_URL, status=503, json={"error": f"bad {SIM_SECRET} / tok-SECRET-bearer"})
+    with pytest.raises(HaloUnavailable) as caught:
+        make_client(max_retries=2).get_client(12)
+    everything = str(caught.value) + repr(caught.value) + caught.value.halo_message + caplog.text
+    assert "retry 1 of 2" in caplog.text
+    assert SIM_SECRET not in everything
+    assert "tok-SECRET-bearer" not in everything
+
+
+def test_the_limiter_waits_for_the_oldest_request_to_leave_the_window() -> None:
+    clock = FakeClock(start=0)
+    limiter = RollingWindowLimiter(3, 10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        assert limiter.acquire() == 0
+        clock.advance(1)
+    assert limiter.acquire() == 7.0  # the first request (t=0) leaves the window at t=10
+    assert clock.now == 10
+    assert limiter.in_window == 3
+
+
+def test_the_limiter_paces_the_client_including_token_requests(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    client = make_client(rate_limit=3, rate_window=60.0)
+    start = clock.now
+    for _ in range(5):
+        client.get_client(12)
+    # 6 requests (1 token + 5) at 3 per minute: the 4th waits one window, the rest fit in it.
+    assert clock.now - start == 60.0
+    assert client.stats.waited_seconds == 60.0
+    assert client.stats.total_requests == 6
