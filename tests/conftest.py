@@ -46,6 +46,7 @@ def halo_sim(settings) -> Iterator:
     settings.HALO_CLIENT_SECRET = SIM_CLIENT_SECRET
     settings.HALO_RATE_LIMIT = 100_000
     settings.HALO_TIMEOUT = 10.0
+    settings.HALO_ALLOW_HTTP_LOOPBACK = True  # pytest-django turns DEBUG off; the simulator speaks plain http
     try:
         yield sim
     finally:
@@ -82,6 +83,7 @@ def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subp
         "HALO_CLIENT_ID": settings.HALO_CLIENT_ID,
         "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
         "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
+        "HALO_ALLOW_HTTP_LOOPBACK": "true",
     }
     command = [
         str(Path(sys.executable).with_name("celery")),

@@ -1,5 +1,7 @@
 """Sync run lifecycle: request (one at a time), claim by a worker, heartbeat, close, and abandon stale runs."""
 
+import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,8 +11,12 @@ from django.utils import timezone
 
 from syncapp.choices import SyncStatus, SyncTrigger
 from syncapp.exceptions import SyncAlreadyRunning, SyncRunNotClaimable
+from syncapp.halo import HaloClient, HaloError, halo_settings_from_django
 from syncapp.models import SyncRun
-from syncapp.selectors.runs import open_sync_run
+from syncapp.selectors.runs import open_sync_run, sync_schedule
+from syncapp.sync.engine import SliceOutcome, SyncEngine
+
+logger = logging.getLogger("syncapp.sync")
 
 
 def sync_run_request(*, actor: AbstractBaseUser | None, trigger: SyncTrigger, dry_run: bool = False) -> SyncRun:
@@ -95,3 +101,63 @@ def abandon_stale_sync_runs() -> int:
         error_message="The worker running this sync stopped answering; the run was closed as abandoned.",
     )
     return never_started + died
+
+
+def sync_run_execute(
+    *,
+    run_id: int,
+    resume: bool = False,
+    slice_seconds: float | None = None,
+    halo: HaloClient | None = None,
+    on_page: Callable[[SyncRun], None] | None = None,
+) -> SyncRun:
+    """Claim (or resume) a run and run one slice of it; close it unless it checkpointed for another slice.
+
+    A transient HaloPSA error (rate limited past the client's retries, HaloPSA down) is re-raised with the run left
+    running and checkpointed, so the caller may retry it later; any other failure closes the run as failed.
+    """
+    run = sync_run_resume(run_id=run_id) if resume else sync_run_claim(run_id=run_id)
+    try:
+        with halo or HaloClient(halo_settings_from_django()) as client:
+            outcome = SyncEngine(run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page).execute()
+    except HaloError as error:
+        if error.transient:
+            raise
+        return sync_run_finish(run=_reloaded(run), status=SyncStatus.FAILED, error_message=str(error))
+    except Exception as error:
+        logger.exception("Sync run #%s failed unexpectedly", run.pk)
+        sync_run_finish(
+            run=_reloaded(run),
+            status=SyncStatus.FAILED,
+            error_message=f"The sync stopped on an unexpected error ({type(error).__name__}); see the worker log.",
+        )
+        raise
+    run = _reloaded(run)
+    if outcome is SliceOutcome.CHECKPOINTED:
+        return run
+    return sync_run_finish(run=run, status=SyncStatus.PARTIAL if run.failed_count else SyncStatus.SUCCEEDED)
+
+
+def sync_run_fail(*, run_id: int, error_message: str) -> SyncRun:
+    """Close a running run as failed (e.g. a transient HaloPSA error outlived the task's retries)."""
+    return sync_run_finish(run=SyncRun.objects.get(pk=run_id), status=SyncStatus.FAILED, error_message=error_message)
+
+
+def scheduled_sync_request_if_due() -> SyncRun | None:
+    """Beat's tick: queue a scheduled run when the schedule is on and its interval has passed since the last one."""
+    abandon_stale_sync_runs()
+    schedule = sync_schedule()
+    if not schedule.enabled:
+        return None
+    last = SyncRun.objects.filter(trigger=SyncTrigger.SCHEDULED).order_by("-queued_at").first()
+    if last is not None and last.queued_at > timezone.now() - timedelta(minutes=schedule.interval_minutes):
+        return None
+    try:
+        return sync_run_request(actor=None, trigger=SyncTrigger.SCHEDULED)
+    except SyncAlreadyRunning:
+        return None  # a manual run is going on: the next tick tries again
+
+
+def _reloaded(run: SyncRun) -> SyncRun:
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,57 @@
+"""`python manage.py sync_halo [--dry-run]`: run one HaloPSA sync in the foreground and print its summary."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from syncapp.choices import SyncStatus, SyncTrigger
+from syncapp.exceptions import SyncAlreadyRunning
+from syncapp.halo import HaloError
+from syncapp.models import SyncRun
+from syncapp.services.runs import sync_run_execute, sync_run_fail, sync_run_request
+
+
+class Command(BaseCommand):
+    help = "Run one HaloPSA sync now, in the foreground (no worker needed); exits non-zero when it fails."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Store what would change on the run; write no customer data."
+        )
+
+    def handle(self, *args: object, dry_run: bool, **options: object) -> None:
+        try:
+            run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND, dry_run=dry_run)
+        except SyncAlreadyRunning as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"Sync run #{run.pk} started{' (dry run: nothing will be written)' if dry_run else ''}.")
+        resume = False
+        while True:
+            try:
+                run = sync_run_execute(run_id=run.pk, resume=resume, on_page=self._progress)
+            except HaloError as error:  # transient: in the foreground there is nobody to retry later
+                run = sync_run_fail(run_id=run.pk, error_message=str(error))
+            if not run.is_open:
+                break
+            resume = True
+        self._summary(run)
+        if run.status == SyncStatus.FAILED:
+            raise CommandError(f"Sync run #{run.pk} failed: {run.error_message}")
+
+    def _progress(self, run: SyncRun) -> None:
+        if self.verbosity >= 1:
+            self.stdout.write(f"  {run.progress_done:,} of {run.progress_total:,} HaloPSA clients")
+
+    def _summary(self, run: SyncRun) -> None:
+        lines = [
+            f"Sync run #{run.pk}: {run.get_status_display()}" + (" (dry run, nothing written)" if run.dry_run else ""),
+            f"  customers: {run.created_count} created, {run.updated_count} updated, {run.unchanged_count} unchanged, "
+            f"{run.deactivated_count} deactivated, {run.reactivated_count} reactivated, {run.failed_count} failed",
+            f"  not syncing: {run.not_syncing_count}; possible duplicates: {run.duplicate_count}",
+            f"  sites: {run.sites_created_count} created, {run.sites_updated_count} updated, "
+            f"{run.sites_deactivated_count} deactivated",
+            f"  HaloPSA requests: {run.requests_made} ({run.rate_limited_count} rate-limited)"
+            + ("; per-client detail calls were needed" if run.used_detail_fallback else ""),
+        ]
+        lines += [f"  failed: HaloPSA client {f['halo_id']} ({f['name']}): {f['message']}" for f in run.failures]
+        if run.dry_run and run.planned_changes:
+            lines.append(f"  {len(run.planned_changes)} planned changes stored on the run.")
+        self.stdout.write("\n".join(lines))
