@@ -1,0 +1,1 @@
+"""Tests of the HaloPSA simulator (plain pytest, no Django)."""
