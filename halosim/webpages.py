@@ -38,7 +38,7 @@ text-align:left}th{background:#eef2f7;font-weight:600}tr:hover td{background:#f8
 label{display:block;font-size:12px;color:#52606d;margin-bottom:2px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:10px 14px;margin-bottom:12px}
 input[type=text],input[type=search],select{width:100%;box-sizing:border-box;padding:5px 7px;border:1px solid #bcc7d3;
-border-radius:4px;font:inherit}.check label{display:inline;font-size:14px;color:inherit}
+border-radius:4px;font:inherit}.check{padding-top:20px}.check label{display:inline;font-size:14px;color:inherit}
 button{background:#1d6fb8;color:#fff;border:0;border-radius:4px;padding:6px 14px;font:inherit;cursor:pointer}
 button.danger{background:#b83232}.inline{display:inline}.flash{background:#e3f6e8;border-color:#9bd3ab}
 .badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;background:#e1e7ef}
