@@ -68,6 +68,7 @@ TEMPLATES = [
     },
 ]
 
+VAR_DIR.mkdir(exist_ok=True)  # the SQLite file, broker folders and beat schedule live here by default
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
@@ -137,6 +138,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport expects its folders to exist.
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than the hard time limit below, so a running task is never redelivered while it is still alive.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
@@ -170,6 +174,8 @@ HALO_CLIENT_SECRET = env.str("HALO_CLIENT_SECRET", default="")
 HALO_SCOPE = env.str("HALO_SCOPE", default="all")
 HALO_RATE_LIMIT = env.int("HALO_RATE_LIMIT", default=300)
 HALO_TIMEOUT = env.float("HALO_TIMEOUT", default=30.0)
+# Retries of one HaloPSA request on 429, 5xx or a dropped connection, with capped, jittered back-off.
+HALO_MAX_RETRIES = env.int("HALO_MAX_RETRIES", default=5)
 # Plain-http HaloPSA URLs are accepted only for loopback (the simulator) and only when this or DEBUG is on.
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).

@@ -63,7 +63,7 @@ class SyncEngine:
         self.run = run
         self.halo = halo
         self.clock = clock
-        self.deadline = clock() + slice_seconds if slice_seconds else None
+        self.deadline = clock() + slice_seconds if slice_seconds is not None else None
         self.on_page = on_page
         self.stats = EngineStats()
         self._last_heartbeat = 0.0

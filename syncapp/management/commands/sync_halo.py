@@ -17,7 +17,8 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Store what would change on the run; write no customer data."
         )
 
-    def handle(self, *args: object, dry_run: bool, **options: object) -> None:
+    def handle(self, *args: object, dry_run: bool, verbosity: int = 1, **options: object) -> None:
+        self.verbosity = verbosity
         try:
             run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND, dry_run=dry_run)
         except SyncAlreadyRunning as error:
