@@ -84,6 +84,7 @@ def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subp
         "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
         "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
         "HALO_ALLOW_HTTP_LOOPBACK": "true",
+        "SYNC_SLICE_SECONDS": str(settings.SYNC_SLICE_SECONDS),
     }
     command = [
         str(Path(sys.executable).with_name("celery")),

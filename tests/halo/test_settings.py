@@ -110,3 +110,12 @@ def test_missing_secret_in_django_settings_is_a_clear_error(settings) -> None:
     settings.HALO_CLIENT_SECRET = ""
     with pytest.raises(HaloConfigError, match="HALO_CLIENT_SECRET"):
         halo_settings_from_django()
+
+
+def test_a_non_numeric_rate_limit_is_a_config_error(settings) -> None:
+    settings.HALO_RESOURCE_URL = "https://acme.halopsa.com"
+    settings.HALO_AUTH_URL = ""
+    settings.HALO_CLIENT_SECRET = SIM_SECRET
+    settings.HALO_RATE_LIMIT = "lots"
+    with pytest.raises(HaloConfigError, match="HALO_RATE_LIMIT must be a number"):
+        halo_settings_from_django()

@@ -323,3 +323,37 @@ def test_the_limiter_paces_the_client_including_token_requests(mocked, make_clie
     assert clock.now - start == 60.0
     assert client.stats.waited_seconds == 60.0
     assert client.stats.total_requests == 6
+
+
+def test_x_ratelimit_reset_is_honoured_when_retry_after_is_absent() -> None:
+    from syncapp.halo.pacing import server_wait_seconds
+
+    assert server_wait_seconds({"Retry-After": "5", "X-RateLimit-Reset": "50"}) == 5
+    assert server_wait_seconds({"X-RateLimit-Reset": "50"}) == 50
+    assert server_wait_seconds({"X-RateLimit-Reset": "1700000100"}, wall_clock=lambda: 1_700_000_000) == 100
+    assert server_wait_seconds({"X-RateLimit-Remaining": "0"}) is None
+
+
+def test_429_waits_x_ratelimit_reset(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=429, headers={"X-RateLimit-Reset": "42"})
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    make_client().get_client(12)
+    assert clock.sleeps == [42.0]
+
+
+def test_tls_failures_are_not_retried(mocked, make_client) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, body=requests.exceptions.SSLError("certificate verify failed"))
+    client = make_client()
+    with pytest.raises(HaloUnavailable, match=re.escape("secure (TLS) connection failed")):
+        client.get_client(12)
+    assert client.stats.requests["GET /api/Client/{id}"] == 1
+
+
+def test_dns_failures_are_named(mocked, make_client) -> None:
+    mocked.post(TOKEN_URL, body=requests.ConnectionError("Failed to resolve 'halo.example.com' ([Errno -2] Name..."))
+    with pytest.raises(
+        HaloUnavailable, match=re.escape("could not be reached: its host name could not be found (DNS)")
+    ):
+        make_client(max_retries=0).get_client(12)
