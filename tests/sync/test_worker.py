@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_until_closed(run_id: int, worker, timeout: float = 90.0) -> SyncRun:
-    """Poll the run row (as the run page does) until the worker closes it; fail with the worker's log if it never does."""
+    """Poll the run row (as the run page does) until the worker closes it; on timeout, show the worker log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = SyncRun.objects.get(pk=run_id)
