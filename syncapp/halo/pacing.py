@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 BACKOFF_BASE_SECONDS = 1.0
+# X-RateLimit-Reset is either seconds to wait or a Unix time; values past this are taken as a Unix time.
+EPOCH_THRESHOLD = 1_000_000_000
 
 
 class RollingWindowLimiter:
@@ -73,3 +76,18 @@ def retry_after_seconds(header: str | None, *, now: datetime | None = None) -> f
     if seconds != seconds:  # NaN
         return None
     return max(seconds, 0.0)
+
+
+def server_wait_seconds(headers: Mapping[str, str], *, wall_clock: Callable[[], float] = time.time) -> float | None:
+    """How long the server asked us to wait: Retry-After, else X-RateLimit-Reset; None when it did not say."""
+    wait = retry_after_seconds(headers.get("Retry-After"))
+    if wait is not None:
+        return wait
+    reset = headers.get("X-RateLimit-Reset")
+    try:
+        value = float(reset) if reset is not None else None
+    except ValueError:
+        return None
+    if value is None or value != value:
+        return None
+    return max(value - wall_clock() if value > EPOCH_THRESHOLD else value, 0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import HaloConfigError
@@ -86,6 +87,16 @@ def _check_url(label: str, url: str, allow_http: bool) -> None:
     raise HaloConfigError(f"The {label} must start with https://: {url!r}.")
 
 
+def _number(settings: object, name: str, default: float, kind: type) -> Any:
+    value = getattr(settings, name, None)
+    if value is None or value == "":
+        return kind(default)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise HaloConfigError(f"The setting {name} must be a number; it is {value!r}.") from None
+
+
 def halo_settings_from_django() -> HaloSettings:
     """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete."""
     from django.conf import settings
@@ -98,8 +109,8 @@ def halo_settings_from_django() -> HaloSettings:
         client_id=getattr(settings, "HALO_CLIENT_ID", "") or "",
         client_secret=getattr(settings, "HALO_CLIENT_SECRET", "") or "",
         scope=getattr(settings, "HALO_SCOPE", "") or "all",
-        rate_limit=int(getattr(settings, "HALO_RATE_LIMIT", 300) or 300),
-        timeout=float(getattr(settings, "HALO_TIMEOUT", 30) or 30),
-        max_retries=int(getattr(settings, "HALO_MAX_RETRIES", 5)),
+        rate_limit=_number(settings, "HALO_RATE_LIMIT", 300, int),
+        timeout=_number(settings, "HALO_TIMEOUT", 30.0, float),
+        max_retries=_number(settings, "HALO_MAX_RETRIES", 5, int),
         allow_http=bool(settings.DEBUG or getattr(settings, "HALO_ALLOW_HTTP_LOOPBACK", False)),
     ).validate()

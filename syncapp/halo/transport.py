@@ -18,7 +18,7 @@ from .errors import (
     message_for_status,
     token_refused,
 )
-from .pacing import RollingWindowLimiter, backoff_delay, retry_after_seconds
+from .pacing import RollingWindowLimiter, backoff_delay, server_wait_seconds
 from .parsing import extract_halo_message, parse_token
 from .records import ClientStats
 from .settings import HaloSettings
@@ -33,6 +33,21 @@ RENEW_FRACTION = 0.9
 RENEW_MARGIN_SECONDS = 60.0
 DEFAULT_TOKEN_LIFETIME = 3600.0
 REDACTED = "[redacted]"
+REMEMBERED_TOKENS = 4
+DNS_FAILURE_HINTS = (
+    "name or service not known",
+    "nameresolution",
+    "failed to resolve",
+    "getaddrinfo",
+    "nodename",
+    "temporary failure in name resolution",
+)
+RETRYABLE_TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def renewal_delay(lifetime: float) -> float:
@@ -56,9 +71,7 @@ def describe_transport_failure(exc: requests.RequestException, timeout: float) -
     if isinstance(exc, requests.exceptions.SSLError):
         return "the secure (TLS) connection failed; check the address and its certificate"
     lowered = text.lower()
-    if any(hint in lowered for hint in ("name or service not known", "nameresolution", "getaddrinfo", "nodename")):
-        return "its host name could not be found (DNS)"
-    if "temporary failure in name resolution" in lowered:
+    if any(hint in lowered for hint in DNS_FAILURE_HINTS):
         return "its host name could not be found (DNS)"
     if "refused" in lowered:
         return "the connection was refused"
@@ -93,6 +106,8 @@ class HaloTransport:
         self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
         self._token: str | None = None
         self._renew_at = 0.0
+        # Earlier tokens too, so one echoed back in an error body after a renewal is still redacted.
+        self._tokens_seen: list[str] = []
 
     def close(self) -> None:
         """Close the HTTP session if this transport created it."""
@@ -127,10 +142,11 @@ class HaloTransport:
         )
         token, lifetime = parse_token(body)
         self._token = token
+        self._tokens_seen = [*self._tokens_seen[-(REMEMBERED_TOKENS - 1) :], token]
         self._renew_at = issued_at + renewal_delay(lifetime or DEFAULT_TOKEN_LIFETIME)
 
     def _redact(self, text: str) -> str:
-        for secret in (self.settings.client_secret, self._token):
+        for secret in (self.settings.client_secret, *self._tokens_seen):
             if secret:
                 text = text.replace(secret, REDACTED)
         return text
@@ -185,7 +201,10 @@ class HaloTransport:
                 )
             except requests.RequestException as exc:
                 reason = describe_transport_failure(exc, self.settings.timeout)
-                retryable = not isinstance(exc, requests.exceptions.SSLError)
+                # A certificate or a malformed URL will not fix itself; a dropped connection or a timeout may.
+                retryable = isinstance(exc, RETRYABLE_TRANSPORT_ERRORS) and not isinstance(
+                    exc, requests.exceptions.SSLError
+                )
                 if retryable and retries < self.settings.max_retries:
                     self._pause(retries, label, f"failed: {reason}", None)
                     retries += 1
@@ -202,7 +221,7 @@ class HaloTransport:
                 if status == 429:
                     self.stats.rate_limited += 1
                 if retries < self.settings.max_retries:
-                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                    retry_after = server_wait_seconds(response.headers)
                     self._pause(retries, label, f"answered HTTP {status}", retry_after)
                     retries += 1
                     continue
