@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--default-page-size", type=int, default=50)
     g.add_argument("--max-page-size", type=int, default=100)
     g.add_argument("--truncate-listings", type=int, default=0)
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other SimConfig switch, e.g. --set list_rows_carry_phone=true (repeatable)",
+    )
     return p
 
 
@@ -62,7 +69,13 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         max_page_size=args.max_page_size,
         truncate_listings=args.truncate_listings,
     )
-    config.validate()
+    extra = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set needs KEY=VALUE, got {item!r}")
+        extra[key.strip()] = value.strip()
+    config.update(extra)  # validates, including the flags above
     return config
 
 

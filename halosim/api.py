@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import SimConfig
-from .fields import CLIENT_TYPEID, OTHER_FIELD_DEFS, normalise_value
+from .fields import OTHER_FIELD_DEFS, normalise_value
 from .reply import ApiError, Reply, flag, json_reply, method_not_allowed, not_found, parse_json_body
 from .tenant import ADDRESS_KEYS, CLIENT_KEYS, Tenant
 from .wire import client_detail, list_clients, list_sites, site_detail
@@ -64,7 +64,9 @@ def handle(
 def _field_info(tenant: Tenant, config: SimConfig, path: str) -> Reply:
     if config.fieldinfo_form == "missing":
         raise not_found(path)
-    fields = [dict(d, typeid=CLIENT_TYPEID) for d in tenant.custom_field_defs] + [dict(d) for d in OTHER_FIELD_DEFS]
+    fields = [dict(d, typeid=config.fieldinfo_client_typeid) for d in tenant.custom_field_defs] + [
+        dict(d) for d in OTHER_FIELD_DEFS
+    ]
     fields.sort(key=lambda d: d["id"])
     if config.fieldinfo_form == "envelope":
         return json_reply(200, {"record_count": len(fields), "fields": fields})

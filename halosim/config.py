@@ -17,6 +17,7 @@ _CHOICES = {
     "fieldinfo_form": FIELDINFO_FORMS,
     "fail_body_form": FAIL_BODY_FORMS,
 }
+_FLAT_LINES = {f"delivery_address_line{n}" for n in range(1, 5)}
 
 
 @dataclass
@@ -43,6 +44,13 @@ class SimConfig:
     fail_token_next: int = 0  # the next N token requests answer fail_status (fail_next covers /api only)
     fail_body_form: str = "json"  # "html": a gateway's HTML error page instead of Halo's JSON body
     site_address_needs_include: bool = True  # False: list rows carry the address even without includeaddress=true
+    # The remaining uncertain variants of halopsa-api.md, each off by default.
+    list_rows_carry_phone: bool = False  # client list rows also carry main_phonenumber
+    list_rows_all_custom_fields: bool = False  # client list rows carry every custom field even when not asked
+    detail_omits_empty_custom_fields: bool = False  # includedetails lists only custom fields that hold a value
+    inactive_included_by_default: bool = False  # lists include inactive records without includeinactive=true
+    flat_postcode_key: str = "delivery_address_line5"  # where the flat address form puts the postcode
+    fieldinfo_client_typeid: int = 2  # FieldInfo's typeid for client custom fields
 
     def validate(self) -> None:
         """Raise ValueError when a switch holds a value the simulator does not know."""
@@ -51,6 +59,8 @@ class SimConfig:
                 raise ValueError(f"{name} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be a positive integer or None")
+        if not self.flat_postcode_key.startswith("delivery_address_") or self.flat_postcode_key in _FLAT_LINES:
+            raise ValueError("flat_postcode_key must be delivery_address_line5 or another delivery_address_* key")
         if self.max_page_size < 1 or self.default_page_size < 1:
             raise ValueError("page sizes must be positive")
 

@@ -15,6 +15,7 @@ from . import api
 from .auth import Credentials, TokenStore, token_reply
 from .config import SimConfig
 from .reply import ApiError, Reply, json_reply, method_not_allowed
+from .server import make_server
 from .tenant import Tenant
 
 T = TypeVar("T")
@@ -54,8 +55,6 @@ class Simulator:
     # ----- lifecycle ----------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve in a daemon thread; port 0 picks a free port (see base_url)."""
-        from .server import make_server
-
         if self._server is not None:
             raise RuntimeError("simulator already started")
         self._server = make_server(self, host, port)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .fields import DATAGATE_NAME, blank_entry, default_client_field_defs, is_ticked, normalise_value
+from .generate import generate_tenant
+from .storage import read_state, write_state
 
 ADDRESS_KEYS = ("line1", "line2", "line3", "line4", "postcode")
 CLIENT_KEYS = frozenset(
@@ -29,7 +28,6 @@ CLIENT_KEYS = frozenset(
     }
 )
 SITE_KEYS = frozenset({"name", "phonenumber", "inactive", "client_id", *ADDRESS_KEYS})
-_FORMAT = "halosim-tenant"
 
 
 def halo_timestamp(moment: datetime | None = None) -> str:
@@ -64,47 +62,34 @@ class Tenant:
         return cls()
 
     @classmethod
-    def generate(cls, clients: int = 40, seed: int = 1, **options: Any) -> Tenant:
-        """Return a realistic, deterministic tenant; see halosim.generate.generate_tenant for the options."""
-        from .generate import generate_tenant
-
-        return generate_tenant(cls.empty(), clients=clients, seed=seed, **options)
+    def generate(
+        cls,
+        clients: int = 40,
+        seed: int = 1,
+        sites_per_client: tuple[int, int] = (1, 3),
+        ticked_ratio: float = 0.7,
+        inactive_ratio: float = 0.1,
+        sites_total: int | None = None,
+    ) -> Tenant:
+        """Return a realistic tenant, the same for the same arguments; sites_total fixes the exact site count."""
+        return generate_tenant(
+            cls.empty(),
+            clients=clients,
+            seed=seed,
+            sites_per_client=sites_per_client,
+            ticked_ratio=ticked_ratio,
+            inactive_ratio=inactive_ratio,
+            sites_total=sites_total,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Tenant:
         """Read a tenant saved with save()."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a halosim tenant file")
-        return cls(
-            custom_field_defs=data["custom_field_defs"],
-            clients={c["id"]: c for c in data["clients"]},
-            sites={s["id"]: s for s in data["sites"]},
-            next_client_id=data["next_client_id"],
-            next_site_id=data["next_site_id"],
-        )
+        return cls(**read_state(path))
 
     def save(self, path: str | Path) -> None:
         """Write the tenant as JSON, atomically so a crash never leaves half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "format": _FORMAT,
-            "version": 1,
-            "next_client_id": self.next_client_id,
-            "next_site_id": self.next_site_id,
-            "custom_field_defs": self.custom_field_defs,
-            "clients": list(self.clients.values()),
-            "sites": list(self.sites.values()),
-        }
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, separators=(",", ":")))  # dumps is C-accelerated, dump is not
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_state(path, self)
 
     # ----- lookups ------------------------------------------------------------------------------------------
     @property

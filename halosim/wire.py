@@ -26,7 +26,9 @@ CLIENT_ROW_KEYS = (
 CLIENT_COLUMNS = [{"id": i, "name": key, "visible": True} for i, key in enumerate(CLIENT_ROW_KEYS, start=1)]
 
 
-def custom_entries(tenant: Tenant, client: dict[str, Any], config: SimConfig, only: set[int] | None = None) -> list:
+def custom_entries(
+    tenant: Tenant, client: dict[str, Any], config: SimConfig, only: set[int] | None = None, omit_empty: bool = False
+) -> list:
     """Return a client's custom field entries as sent: every definition present, ordered by label, not by id."""
     stored = {e["id"]: e for e in client["customfields"]}
     out = []
@@ -34,6 +36,8 @@ def custom_entries(tenant: Tenant, client: dict[str, Any], config: SimConfig, on
         if only is not None and definition["id"] not in only:
             continue
         entry = stored.get(definition["id"]) or blank_entry(definition)
+        if omit_empty and entry["value"] in (None, "") and not entry["display"]:
+            continue
         out.append(wire_entry(entry, config.checkbox_form))
     return out
 
@@ -41,7 +45,11 @@ def custom_entries(tenant: Tenant, client: dict[str, Any], config: SimConfig, on
 def client_row(tenant: Tenant, client: dict[str, Any], config: SimConfig, custom_ids: set[int] | None) -> dict:
     """Return a client as a list row: a subset of fields, customfields only when asked and honoured."""
     row = {key: client.get(key) for key in CLIENT_ROW_KEYS}
-    if custom_ids is not None and config.honour_include_custom_fields:
+    if config.list_rows_carry_phone:
+        row["main_phonenumber"] = client.get("main_phonenumber", "")
+    if config.list_rows_all_custom_fields:
+        row["customfields"] = custom_entries(tenant, client, config)
+    elif custom_ids is not None and config.honour_include_custom_fields:
         row["customfields"] = custom_entries(tenant, client, config, custom_ids)
     return row
 
@@ -51,7 +59,7 @@ def client_detail(tenant: Tenant, client: dict[str, Any], config: SimConfig, *, 
     if not details:
         return client_row(tenant, client, config, None)
     record = {key: value for key, value in client.items() if key != "customfields"}
-    record["customfields"] = custom_entries(tenant, client, config)
+    record["customfields"] = custom_entries(tenant, client, config, omit_empty=config.detail_omits_empty_custom_fields)
     return record
 
 
@@ -60,11 +68,11 @@ def _address(site: dict[str, Any], key: str) -> dict[str, str]:
     return {part: stored.get(part, "") for part in ADDRESS_KEYS}
 
 
-def _flat_address(site: dict[str, Any]) -> dict[str, str]:
-    # The flat form has no postcode key: the postcode travels as line 5.
+def _flat_address(site: dict[str, Any], config: SimConfig) -> dict[str, str]:
+    # The flat form has no postcode key of its own: the postcode travels as line 5 (or where configured).
     address = _address(site, "delivery_address")
     flat = {f"delivery_address_line{n}": address[f"line{n}"] for n in range(1, 5)}
-    flat["delivery_address_line5"] = address["postcode"]
+    flat[config.flat_postcode_key] = address["postcode"]
     return flat
 
 
@@ -84,7 +92,7 @@ def site_row(tenant: Tenant, site: dict[str, Any], config: SimConfig, include_ad
         if config.site_address_form == "nested":
             row["delivery_address"] = _address(site, "delivery_address")
         else:
-            row.update(_flat_address(site))
+            row.update(_flat_address(site, config))
     return row
 
 
@@ -93,7 +101,7 @@ def site_detail(tenant: Tenant, site: dict[str, Any], config: SimConfig) -> dict
     record = site_row(tenant, site, config, include_address=False)
     record["delivery_address"] = _address(site, "delivery_address")
     record["invoice_address"] = _address(site, "invoice_address")
-    record.update(_flat_address(site))
+    record.update(_flat_address(site, config))
     return record
 
 
@@ -119,13 +127,14 @@ def page(items: list[Any], params: dict[str, str], config: SimConfig) -> tuple[d
 
 def list_clients(tenant: Tenant, params: dict[str, str], config: SimConfig) -> dict[str, Any]:
     """Answer GET /api/Client."""
-    include_inactive = flag(params, "includeinactive")
+    include_inactive = flag(params, "includeinactive", default=config.inactive_included_by_default)
     include_active = flag(params, "includeactive", default=True)
     search = params.get("search", "").strip().lower()
     toplevel = int_param(params, "toplevel_id", None)
+    clients = tenant.clients
     chosen = [
         c
-        for c in tenant.clients.values()
+        for c in (clients[i] for i in sorted(clients))
         if (include_inactive if c["inactive"] else include_active)
         and (not search or search in c["name"].lower())
         and (toplevel is None or c.get("toplevel_id") == toplevel)
@@ -133,7 +142,8 @@ def list_clients(tenant: Tenant, params: dict[str, str], config: SimConfig) -> d
     order = params.get("order", "name").strip().lower() or "name"
     descending = flag(params, "orderdesc")
     if order == "id":
-        chosen.sort(key=lambda c: c["id"], reverse=descending)
+        if descending:
+            chosen.reverse()
     else:
         # Halo's default and fallback order is by name, ties by id: paging by name while names change skips rows.
         chosen.sort(key=lambda c: (c["name"].lower(), c["id"]), reverse=descending)
@@ -150,7 +160,7 @@ def list_clients(tenant: Tenant, params: dict[str, str], config: SimConfig) -> d
 
 def list_sites(tenant: Tenant, params: dict[str, str], config: SimConfig) -> dict[str, Any]:
     """Answer GET /api/Site."""
-    include_inactive = flag(params, "includeinactive")
+    include_inactive = flag(params, "includeinactive", default=config.inactive_included_by_default)
     raw_client = params.get("client_id", "").strip()
     client_id = None
     if raw_client:
@@ -158,12 +168,13 @@ def list_sites(tenant: Tenant, params: dict[str, str], config: SimConfig) -> dic
             client_id = int(float(raw_client))
         except ValueError:
             client_id = -1  # matches nothing, as an unparsable filter would in Halo
+    sites = tenant.sites
+    # Sorting the int keys (no key function) keeps a 25,000-site page under a few milliseconds.
     chosen = [
         s
-        for s in tenant.sites.values()
+        for s in (sites[i] for i in sorted(sites))
         if (include_inactive or not s["inactive"]) and (client_id is None or s["client_id"] == client_id)
     ]
-    chosen.sort(key=lambda s: s["id"])
     numbers, rows = page(chosen, params, config)
     include_address = flag(params, "includeaddress")
     return {**numbers, "sites": [site_row(tenant, s, config, include_address) for s in rows]}

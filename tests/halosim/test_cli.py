@@ -82,11 +82,23 @@ def test_cli_serves_and_state_survives_restart(tmp_path):
 
 def test_cli_config_flags(tmp_path):
     proc, _, base = start(
-        "--clients", "5", "--sites-total", "7", "--checkbox-form", "yes", "--rate-limit", "300", "--tenant-name", "acme"
+        "--clients",
+        "5",
+        "--sites-total",
+        "7",
+        "--checkbox-form",
+        "yes",
+        "--rate-limit",
+        "300",
+        "--set",
+        "list_rows_carry_phone=true",
+        "--set",
+        "fail_status=502",
     )
     try:
         config = requests.get(f"{base}/_sim/config", timeout=5).json()
         assert (config["checkbox_form"], config["rate_limit"]) == ("yes", 300)
+        assert (config["list_rows_carry_phone"], config["fail_status"]) == (True, 502)
         assert requests.get(f"{base}/_sim/tenant", timeout=5).json()["sites"] == 7
     finally:
         assert stop(proc)[0] == 0
@@ -101,6 +113,13 @@ def test_cli_requires_credentials_from_the_environment(missing):
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "HALOSIM_CLIENT_ID and HALOSIM_CLIENT_SECRET" in result.stderr
+
+
+def test_cli_rejects_an_unknown_switch():
+    env = {**os.environ, "HALOSIM_CLIENT_ID": "x", "HALOSIM_CLIENT_SECRET": "y"}
+    command = [sys.executable, "-m", "halosim", "--port", "0", "--set", "no_such_switch=1"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "no_such_switch" in result.stderr
 
 
 def test_generated_state_file_loads_as_a_tenant(tmp_path):
