@@ -1,11 +1,25 @@
-"""URLs of the staff portal."""
+"""URLs of the staff portal (namespace "syncapp"); models reverse customer-detail and run-detail."""
 
 from django.urls import path
 
-from syncapp import views
+from syncapp.views import configuration, customers, matching, runs
 
 app_name = "syncapp"
 
 urlpatterns = [
-    path("", views.customer_list, name="customer-list"),
+    path("", customers.customer_list, name="customer-list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
+    path("sync/halopsa/", runs.sync_halopsa, name="sync-halopsa"),
+    path("runs/", runs.run_list, name="run-list"),
+    path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
+    path("runs/<int:pk>/progress.json", runs.run_progress, name="run-progress"),
+    path("matching/", matching.matching_queue, name="matching"),
+    path("matching/<int:pk>/", matching.match_customer, name="match-customer"),
+    path("matching/<int:pk>/unlink/", matching.unlink_customer_view, name="unlink-customer"),
+    path("matching/duplicates/<int:pk>/different/", matching.duplicate_different, name="duplicate-different"),
+    path("mappings/", configuration.field_mappings, name="field-mappings"),
+    path("connection/", configuration.connection, name="connection"),
+    path("connection/schedule/", configuration.connection_schedule, name="connection-schedule"),
+    path("connection/test/", configuration.connection_test, name="connection-test"),
 ]

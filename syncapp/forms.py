@@ -1,0 +1,119 @@
+"""Forms of the staff screens: local field edits, the HaloPSA id / URL to match, and the sync schedule."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from django import forms
+from django.core.validators import MinValueValidator
+
+from syncapp.models import Customer, SyncSchedule
+from syncapp.services.schedule import MIN_INTERVAL_MINUTES
+
+# HaloPSA client ids are positive database integers; anything larger is a typo, never a client.
+MAX_HALO_ID = 2_147_483_647
+_DIGITS = re.compile(r"^\d+$")
+_CLIENTID_IN_TEXT = re.compile(r"clientid=([^&#\s]*)", re.IGNORECASE)
+
+
+def parse_halo_reference(text: str) -> int:
+    """The HaloPSA client id in what staff typed: the id itself, or a HaloPSA address with `clientid=` in it."""
+    text = (text or "").strip()
+    if not text:
+        raise forms.ValidationError("Enter a HaloPSA client id or paste the client's HaloPSA address.", code="required")
+    if _DIGITS.match(text):
+        value = text
+    elif "clientid=" in text.lower():
+        query = parse_qs(urlsplit(text).query)
+        values = next((v for k, v in query.items() if k.lower() == "clientid"), None)
+        found = _CLIENTID_IN_TEXT.search(text)
+        value = (values[0] if values else found.group(1) if found else "").strip()
+        if not _DIGITS.match(value):
+            raise forms.ValidationError(
+                "The address has clientid= but no number after it. Open the client in HaloPSA and copy its address.",
+                code="url_without_id",
+            )
+    elif "://" in text or "/" in text:
+        raise forms.ValidationError(
+            "This address has no clientid= in it. Open the client in HaloPSA (the address then ends in "
+            "customers?clientid=…) and copy it again, or type the id.",
+            code="url_without_id",
+        )
+    else:
+        raise forms.ValidationError(
+            f"“{text}” is not a HaloPSA client id: an id is a whole number such as 123.", code="not_numeric"
+        )
+    halo_id = int(value)
+    if not 0 < halo_id <= MAX_HALO_ID:
+        raise forms.ValidationError(f"{halo_id} is not a valid HaloPSA client id.", code="out_of_range")
+    return halo_id
+
+
+class HaloReferenceForm(forms.Form):
+    """The HaloPSA client to match: typed id or pasted address."""
+
+    halo_reference = forms.CharField(
+        label="HaloPSA client id or address",
+        max_length=500,
+        required=False,
+        help_text="For example 123, or https://yourcompany.halopsa.com/customers?clientid=123",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
+    )
+
+    def clean_halo_reference(self) -> int:
+        return parse_halo_reference(self.cleaned_data.get("halo_reference", ""))
+
+
+class CustomerFieldsForm(forms.ModelForm):
+    """The customer fields staff may edit; which ones depends on whether HaloPSA manages the customer."""
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "postal_address_1",
+            "postal_address_2",
+            "city",
+            "state",
+            "postcode",
+            "country",
+            "contact_phone",
+            "invoice_email_to",
+            "invoice_email_cc",
+            "invoice_attention",
+            "extra_field_1",
+            "extra_field_2",
+            "extra_field_3",
+            "extra_field_4",
+            "extra_field_5",
+        ]
+        help_texts = {
+            "invoice_email_to": "Several addresses separated by ;",
+            "invoice_email_cc": "Several addresses separated by ;",
+        }
+
+    def __init__(self, *args, editable: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in editable:
+                del self.fields[name]
+
+    def changed_values(self) -> dict[str, str]:
+        """The cleaned values of the fields that differ from the customer as loaded."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class SyncScheduleForm(forms.ModelForm):
+    """The schedule switch and its interval."""
+
+    class Meta:
+        model = SyncSchedule
+        fields = ["enabled", "interval_minutes"]
+        labels = {"enabled": "Run the HaloPSA Product Sync on a schedule", "interval_minutes": "Every (minutes)"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        interval = self.fields["interval_minutes"]
+        interval.widget.attrs["min"] = MIN_INTERVAL_MINUTES
+        interval.validators.append(
+            MinValueValidator(MIN_INTERVAL_MINUTES, message=f"Choose at least {MIN_INTERVAL_MINUTES} minutes.")
+        )

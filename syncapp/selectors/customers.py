@@ -1,0 +1,68 @@
+"""Reads of customers for the staff screens: the annotated list, one customer's page, its sites and history."""
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
+
+
+def halo_client_url(halo_id: int | None) -> str | None:
+    """The HaloPSA page of a client, when the HaloPSA resource URL is configured."""
+    resource_url = (getattr(settings, "HALO_RESOURCE_URL", "") or "").strip().rstrip("/")
+    if not halo_id or not resource_url:
+        return None
+    return f"{resource_url}/customers?clientid={halo_id}"
+
+
+def customer_table_rows() -> QuerySet[Customer]:
+    """Every customer with its link state and active-site count as annotations: one query per page, any size."""
+    return Customer.objects.annotate(
+        link_halo_id=F("halo_link__halo_id"),
+        link_last_synced_at=F("halo_link__last_synced_at"),
+        link_not_syncing_reason=F("halo_link__not_syncing_reason"),
+        link_halo_inactive=F("halo_link__halo_inactive"),
+        active_site_count=Count("sites", filter=Q(sites__is_active=True)),
+    ).order_by("name", "id")
+
+
+def customer_for_page(*, pk: int) -> Customer:
+    """One customer with its link and the person who linked it (404 when there is no such customer)."""
+    return get_object_or_404(Customer.objects.select_related("halo_link", "halo_link__linked_by"), pk=pk)
+
+
+def customer_link(customer: Customer) -> HaloLink | None:
+    """The customer's HaloLink, or None when it is not linked (never raises)."""
+    return getattr(customer, "halo_link", None)
+
+
+def customer_sites(*, customer: Customer) -> QuerySet[Site]:
+    """The customer's sites, active ones first."""
+    return customer.sites.order_by("-is_active", "name", "id")
+
+
+def customer_history(*, customer: Customer, field: str = "") -> QuerySet[FieldChange]:
+    """The customer's history, newest first, optionally only one field, with the run, person and site loaded."""
+    changes = FieldChange.objects.filter(customer=customer).select_related("sync_run", "changed_by", "site")
+    if field:
+        changes = changes.filter(field=field)
+    return changes.order_by("-changed_at", "-id")
+
+
+def customer_history_fields(*, customer: Customer) -> list[str]:
+    """The field names that appear in the customer's history (for the timeline's filter)."""
+    names = FieldChange.objects.filter(customer=customer).exclude(field="").values_list("field", flat=True)
+    return sorted(set(names))
+
+
+def sync_run_for_page(*, pk: int) -> SyncRun:
+    return get_object_or_404(SyncRun.objects.select_related("requested_by"), pk=pk)
+
+
+def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
+    """Every history row the run wrote, with the customer and site loaded (one query per page)."""
+    return (
+        FieldChange.objects.filter(sync_run=run)
+        .select_related("customer", "site")
+        .order_by("customer__name", "customer_id", "site_id", "field", "id")
+    )

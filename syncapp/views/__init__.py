@@ -1,0 +1,1 @@
+"""Staff screens: thin adapters over selectors (reads) and services (writes), one module per screen family."""

@@ -1,0 +1,51 @@
+"""Helpers shared by the staff screens: table pagination, page-size choices and the administrators' check."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django_tables2 import RequestConfig, Table
+
+PAGE_SIZES = (25, 50, 100, 250)
+
+
+def page_size(request: HttpRequest, default: int = PAGE_SIZES[0]) -> int:
+    """The page size asked for, if it is one of the offered sizes (so nobody asks for a million rows)."""
+    try:
+        asked = int(request.GET.get("per_page", default))
+    except ValueError:
+        return default
+    return asked if asked in PAGE_SIZES else default
+
+
+def configure_table(request: HttpRequest, table: Table, *, per_page: int | None = None) -> Table:
+    """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error."""
+    RequestConfig(request, paginate=False).configure(table)
+    size = per_page or page_size(request)
+    try:
+        table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size)
+    except PageNotAnInteger:
+        table.paginate(page=1, per_page=size)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=size)
+    return table
+
+
+def paginate(request: HttpRequest, items: QuerySet | list, *, per_page: int, param: str = "page"):
+    """One page of items (Django's Paginator), tolerant of bad page numbers."""
+    return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def administrators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let through staff members (is_staff) and superusers; everyone else gets 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not (request.user.is_staff or request.user.is_superuser):
+            raise PermissionDenied("Only administrators may see the HaloPSA connection.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
