@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from . import webpages
 from .fields import CHECKBOX, DATAGATE_NAME
-from .reply import Reply, html_reply, int_param, redirect
+from .reply import Reply, html_reply, redirect
 from .tenant import Tenant
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def _record_id(text: str) -> int:
 def _get(sim: Simulator, parts: list[str], params: dict[str, str]) -> Reply:
     with sim.lock:
         if not parts:
-            page_no = int_param(params, "page", 1) or 1
+            raw_page = params.get("page", "1").strip()
+            page_no = int(raw_page) if raw_page.isdigit() else 1  # a hand-edited URL gets page 1, not an error
             return html_reply(200, webpages.client_list(sim.tenant, params.get("q", ""), page_no, sim.tenant_name))
         if len(parts) == 2 and parts[0] == "clients":
             client = sim.tenant.client(_record_id(parts[1]))

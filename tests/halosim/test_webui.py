@@ -135,6 +135,7 @@ def test_add_and_delete_client(sim):
 def test_errors_are_pages_not_crashes(sim):
     assert requests.get(sim.base_url + "/clients/99999999", timeout=5).status_code == 404
     assert requests.get(sim.base_url + "/nowhere", timeout=5).status_code == 404
+    assert requests.get(sim.base_url + "/?page=abc", timeout=5).status_code == 200
     client = a_client(sim)
     blank = requests.post(sim.base_url + f"/clients/{client['id']}", data={"name": "  "}, timeout=5)
     assert blank.status_code == 400
