@@ -18,12 +18,12 @@ UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
 class CustomerTable(tables.Table):
     """The customers list: one row per customer, its link state from annotations (see selectors.customer_list)."""
 
-    name = tables.Column(verbose_name="Customer", linkify=True, order_by=("name", "id"))
-    link_halo_id = tables.Column(verbose_name="HaloPSA id", order_by=("link_halo_id", "name"), empty_values=())
+    name = tables.Column(verbose_name="Customer", linkify=True, order_by=("name_sort", "id"))
+    link_halo_id = tables.Column(verbose_name="HaloPSA id", order_by=("link_halo_id", "name_sort"), empty_values=())
     active_site_count = tables.Column(verbose_name="Sites", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    status = tables.Column(verbose_name="Status", accessor="is_active", order_by=("-is_active", "name"))
+    status = tables.Column(verbose_name="Status", accessor="is_active", order_by=("-is_active", "name_sort"))
     link_last_synced_at = tables.DateTimeColumn(
-        verbose_name="Last synced", format="j M Y, H:i", default="—", order_by=("link_last_synced_at", "name")
+        verbose_name="Last synced", format="j M Y, H:i", default="—", order_by=("link_last_synced_at", "name_sort")
     )
 
     class Meta:

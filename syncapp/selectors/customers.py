@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
@@ -23,7 +24,9 @@ def customer_table_rows() -> QuerySet[Customer]:
         link_not_syncing_reason=F("halo_link__not_syncing_reason"),
         link_halo_inactive=F("halo_link__halo_inactive"),
         active_site_count=Count("sites", filter=Q(sites__is_active=True)),
-    ).order_by("name", "id")
+        # Staff expect "acme" next to "Acme"; SQLite's default ordering puts every capital first.
+        name_sort=Lower("name"),
+    ).order_by("name_sort", "id")
 
 
 def customer_for_page(*, pk: int) -> Customer:

@@ -34,13 +34,13 @@ def field_mappings(request: HttpRequest) -> HttpResponse:
 def _connection_settings() -> list[tuple[str, str, object]]:
     """The HALO_* settings in use, for display; the secret only as set / not set."""
     return [
-        ("HaloPSA address (resource URL)", "HALO_RESOURCE_URL", settings.HALO_RESOURCE_URL),
+        ("HaloPSA address", "HALO_RESOURCE_URL", settings.HALO_RESOURCE_URL),
         ("Authorisation URL", "HALO_AUTH_URL", settings.HALO_AUTH_URL),
         ("Tenant", "HALO_TENANT", settings.HALO_TENANT or "—"),
         ("Client ID", "HALO_CLIENT_ID", settings.HALO_CLIENT_ID),
         ("Client secret", "HALO_CLIENT_SECRET", "set" if settings.HALO_CLIENT_SECRET else "not set"),
         ("Scope", "HALO_SCOPE", settings.HALO_SCOPE),
-        ("Rate limit (requests per 5 minutes)", "HALO_RATE_LIMIT", settings.HALO_RATE_LIMIT),
+        ("Rate limit (per 5 minutes)", "HALO_RATE_LIMIT", settings.HALO_RATE_LIMIT),
         ("Timeout (seconds)", "HALO_TIMEOUT", settings.HALO_TIMEOUT),
     ]
 

@@ -1,0 +1,90 @@
+"""Field mappings (from the sync's declaration) and the administrators' HaloPSA connection page."""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from syncapp.models import SyncSchedule
+from syncapp.sync.mapping import CUSTOMER_FIELDS, SITE_FIELDS
+
+MAPPINGS = reverse("syncapp:field-mappings")
+CONNECTION = reverse("syncapp:connection")
+SCHEDULE = reverse("syncapp:connection-schedule")
+TEST_ACCESS = reverse("syncapp:connection-test")
+
+pytestmark = pytest.mark.django_db
+
+
+def test_mappings_are_generated_from_the_sync_declaration(billing_client) -> None:
+    html = billing_client.get(MAPPINGS).content.decode()
+    for mapping in (*CUSTOMER_FIELDS, *SITE_FIELDS):
+        assert escape(mapping.label) in html
+        assert escape(mapping.source) in html
+    assert "None: local only" in html
+    assert html.count("managed by HaloPSA") >= len(CUSTOMER_FIELDS) + len(SITE_FIELDS)
+
+
+def test_connection_shows_the_settings_but_never_the_secret(admin_client_, settings) -> None:
+    settings.HALO_RESOURCE_URL = "https://acme.halopsa.com"
+    settings.HALO_CLIENT_ID = "portal-app"
+    settings.HALO_CLIENT_SECRET = "s3cret-never-shown"
+    html = admin_client_.get(CONNECTION).content.decode()
+    for value in ("https://acme.halopsa.com", "portal-app", "HALO_TENANT", "HALO_SCOPE", "HALO_RATE_LIMIT"):
+        assert value in html
+    assert "HALO_TIMEOUT" in html and "HALO_AUTH_URL" in html
+    assert "s3cret-never-shown" not in html
+    assert '<span class="badge badge-ok" id="secret-state">set</span>' in html
+
+
+def test_connection_says_when_the_secret_is_missing(admin_client_, settings) -> None:
+    settings.HALO_CLIENT_SECRET = ""
+    assert 'id="secret-state">not set<' in admin_client_.get(CONNECTION).content.decode()
+
+
+@pytest.mark.parametrize("fixture", ["billing_client", "operator_client"])
+def test_connection_is_for_administrators_only(request, fixture: str) -> None:
+    staff_client = request.getfixturevalue(fixture)
+    assert staff_client.get(CONNECTION).status_code == 403
+    assert staff_client.post(SCHEDULE, {"enabled": "on", "interval_minutes": 10}).status_code == 403
+    assert staff_client.post(TEST_ACCESS).status_code == 403
+    assert not SyncSchedule.objects.filter(enabled=True, interval_minutes=10).exists()
+
+
+def test_a_staff_member_who_is_not_superuser_may_see_it(client, django_user_model) -> None:
+    client.force_login(django_user_model.objects.create_user("staffer", password="x", is_staff=True))
+    assert client.get(CONNECTION).status_code == 200
+
+
+def test_schedule_switch_and_interval_are_saved(admin_client_, admin_user) -> None:
+    response = admin_client_.post(SCHEDULE, {"enabled": "on", "interval_minutes": "15"}, follow=True)
+    schedule = SyncSchedule.objects.get()
+    assert (schedule.enabled, schedule.interval_minutes, schedule.updated_by) == (True, 15, admin_user)
+    assert "runs every 15 minutes" in response.content.decode()
+    admin_client_.post(SCHEDULE, {"interval_minutes": "15"})
+    assert SyncSchedule.objects.get().enabled is False
+
+
+@pytest.mark.parametrize("interval", ["2", "", "abc"])
+def test_a_bad_interval_is_refused_on_the_form(admin_client_, interval: str) -> None:
+    before = SyncSchedule.objects.create(enabled=False, interval_minutes=60)
+    response = admin_client_.post(SCHEDULE, {"enabled": "on", "interval_minutes": interval})
+    assert response.status_code == 400
+    assert response.context["form"].errors["interval_minutes"]
+    after = SyncSchedule.objects.get()
+    assert (after.enabled, after.interval_minutes) == (before.enabled, before.interval_minutes)
+
+
+def test_test_account_access_reports_success(admin_client_, halo_sim) -> None:
+    halo_sim.edit(lambda t: t.add_client("Acme", ticked=True))
+    halo_sim.edit(lambda t: t.add_client("Beta", ticked=False))
+    response = admin_client_.post(TEST_ACCESS)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "HaloPSA access OK" in html
+    assert "2 clients, 1 ticked" in html
+
+
+def test_test_account_access_reports_an_unreachable_halopsa(admin_client_, halo_unreachable) -> None:
+    html = admin_client_.post(TEST_ACCESS).content.decode()
+    assert "HaloPSA check failed:" in html
+    assert "message-error" in html

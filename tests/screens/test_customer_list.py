@@ -1,0 +1,174 @@
+"""The Customers screen: columns, filters, sorting, paging, the gears and a constant number of queries."""
+
+import pytest
+from django.urls import reverse
+
+from syncapp.choices import NotSyncingReason, SyncStatus
+from syncapp.models import Customer, HaloLink, Site
+from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
+
+URL = reverse("syncapp:customer-list")
+UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
+# Session, user, the user's group and direct permissions, the open-run lookup, the count and the page itself.
+CUSTOMER_LIST_QUERIES = 7
+
+pytestmark = pytest.mark.django_db
+
+
+def names_in(response) -> list[str]:
+    return [row.name for row in response.context["table"].page.object_list.data]
+
+
+def test_lists_customers_with_their_columns(billing_client, settings) -> None:
+    settings.HALO_RESOURCE_URL = "https://acme.halopsa.com"
+    link = HaloLinkFactory(customer__name="Linked Co", halo_id=321)
+    SiteFactory(customer=link.customer)
+    SiteFactory(customer=link.customer)
+    SiteFactory(customer=link.customer, is_active=False)
+    CustomerFactory(name="Typed In Ltd")
+    response = billing_client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for header in ("Customer", "HaloPSA id", "Sites", "Status", "Last synced"):
+        assert header in html
+    assert 'href="https://acme.halopsa.com/customers?clientid=321"' in html
+    assert UNLINKED_WARNING in html
+    rows = {row.name: row for row in response.context["table"].page.object_list.data}
+    assert rows["Linked Co"].active_site_count == 2
+    assert rows["Typed In Ltd"].link_halo_id is None
+
+
+def test_halopsa_id_is_plain_text_without_a_resource_url(billing_client, settings) -> None:
+    settings.HALO_RESOURCE_URL = ""
+    HaloLinkFactory(halo_id=654)
+    html = billing_client.get(URL).content.decode()
+    assert "654" in html
+    assert "clientid=654" not in html
+
+
+def test_status_shows_not_syncing_with_the_reason(billing_client) -> None:
+    HaloLinkFactory(customer__name="Unticked Co", not_syncing_reason=NotSyncingReason.UNTICKED)
+    HaloLinkFactory(customer__name="Gone Co", not_syncing_reason=NotSyncingReason.MISSING, customer__is_active=False)
+    html = billing_client.get(URL).content.decode()
+    assert "Not syncing" in html
+    assert "Datagate box unticked in HaloPSA" in html
+    assert "Client no longer found in HaloPSA" in html
+    assert "Inactive" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "acme"}, ["Acme Linked", "acme unlinked"]),
+        ({"linked": "yes"}, ["Acme Linked", "Paused Co"]),
+        ({"linked": "no"}, ["acme unlinked", "Dormant Ltd"]),
+        ({"active": "no"}, ["Dormant Ltd"]),
+        ({"active": "yes"}, ["Acme Linked", "acme unlinked", "Paused Co"]),
+        ({"syncing": "yes"}, ["Acme Linked"]),
+        ({"syncing": "no"}, ["acme unlinked", "Dormant Ltd", "Paused Co"]),
+        ({"q": "acme", "linked": "no"}, ["acme unlinked"]),
+    ],
+)
+def test_filters(billing_client, query: dict, expected: list[str]) -> None:
+    HaloLinkFactory(customer__name="Acme Linked")
+    HaloLinkFactory(customer__name="Paused Co", not_syncing_reason=NotSyncingReason.UNTICKED)
+    CustomerFactory(name="acme unlinked")
+    CustomerFactory(name="Dormant Ltd", is_active=False)
+    response = billing_client.get(URL, query)
+    assert response.status_code == 200
+    assert names_in(response) == expected
+
+
+def test_a_bad_filter_value_is_ignored_not_a_crash(billing_client) -> None:
+    CustomerFactory(name="Anything")
+    response = billing_client.get(URL, {"linked": "maybe", "page": "x", "per_page": "9999", "sort": "nonsense"})
+    assert response.status_code == 200
+
+
+def test_filters_matching_nothing_say_so_and_offer_to_clear(billing_client) -> None:
+    CustomerFactory(name="Acme")
+    html = billing_client.get(URL, {"q": "zzz"}).content.decode()
+    assert "No customers match these filters" in html
+    assert "Clear filters" in html
+
+
+def test_no_customers_at_all_points_to_the_gears(billing_client) -> None:
+    html = billing_client.get(URL).content.decode()
+    assert "No customers yet" in html
+    assert reverse("syncapp:sync-halopsa") in html
+
+
+def test_sorts_by_sites_and_by_halopsa_id(billing_client) -> None:
+    few = HaloLinkFactory(customer__name="Few", halo_id=900).customer
+    many = HaloLinkFactory(customer__name="Many", halo_id=100).customer
+    SiteFactory.create_batch(3, customer=many)
+    SiteFactory(customer=few)
+    assert names_in(billing_client.get(URL, {"sort": "-active_site_count"})) == ["Many", "Few"]
+    assert names_in(billing_client.get(URL, {"sort": "link_halo_id"})) == ["Many", "Few"]
+    assert names_in(billing_client.get(URL, {"sort": "-name"})) == ["Many", "Few"]
+
+
+def test_pages_and_page_sizes(billing_client) -> None:
+    Customer.objects.bulk_create(Customer(name=f"Customer {n:03d}") for n in range(60))
+    first = billing_client.get(URL)
+    assert len(names_in(first)) == 25
+    assert "1\N{EN DASH}25 of 60" in first.content.decode()
+    last = billing_client.get(URL, {"page": 3})
+    assert names_in(last) == [f"Customer {n:03d}" for n in range(50, 60)]
+    assert len(names_in(billing_client.get(URL, {"per_page": 50}))) == 50
+    assert len(names_in(billing_client.get(URL, {"per_page": 7}))) == 25  # not an offered size
+    assert names_in(billing_client.get(URL, {"page": 99})) == names_in(last)  # past the end: the last page
+
+
+def test_gears_offer_halopsa_when_no_run_is_open(billing_client) -> None:
+    SyncRunFactory(status=SyncStatus.SUCCEEDED)
+    html = billing_client.get(URL).content.decode()
+    assert 'id="sync-halopsa-link"' in html
+    assert "Sync running since" not in html
+
+
+@pytest.mark.parametrize("status", [SyncStatus.QUEUED, SyncStatus.RUNNING])
+def test_gears_link_to_the_open_run_instead_of_a_second_one(billing_client, status: str) -> None:
+    run = SyncRunFactory(status=status)
+    html = billing_client.get(URL).content.decode()
+    assert "Sync running since" in html
+    assert f'href="{run.get_absolute_url()}"' in html
+    assert 'id="sync-halopsa-link"' not in html
+
+
+def test_needs_the_view_permission(client, django_user_model) -> None:
+    client.force_login(django_user_model.objects.create_user("nobody", password="x"))
+    assert client.get(URL).status_code == 403
+
+
+def _bulk_customers(count: int) -> None:
+    """`count` customers: every other one linked (some not syncing), each with a site; bulk inserts keep it fast."""
+    customers = Customer.objects.bulk_create(Customer(name=f"Customer {n:05d}") for n in range(count))
+    HaloLink.objects.bulk_create(
+        HaloLink(
+            customer=customer,
+            halo_id=10_000 + n,
+            method="imported",
+            not_syncing_reason=NotSyncingReason.UNTICKED if n % 10 == 0 else "",
+        )
+        for n, customer in enumerate(customers)
+        if n % 2 == 0
+    )
+    Site.objects.bulk_create(Site(customer=customer, name="Head office") for customer in customers)
+
+
+@pytest.mark.parametrize("count", [10, 10_000])
+def test_queries_do_not_grow_with_the_number_of_customers(billing_client, django_assert_num_queries, count) -> None:
+    _bulk_customers(count)
+    with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
+        response = billing_client.get(URL)
+    assert response.status_code == 200
+    assert response.context["table"].paginator.count == count
+
+
+@pytest.mark.parametrize("per_page", [25, 250])
+def test_queries_do_not_grow_with_the_page_size(billing_client, django_assert_num_queries, per_page) -> None:
+    _bulk_customers(300)
+    with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
+        response = billing_client.get(URL, {"per_page": per_page, "sort": "-active_site_count", "linked": "yes"})
+    assert len(names_in(response)) == min(per_page, 150)
