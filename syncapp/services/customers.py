@@ -36,6 +36,14 @@ def editable_fields(*, customer: Customer) -> tuple[str, ...]:
     return tuple(name for name in STAFF_EDITABLE_FIELDS if name not in CUSTOMER_MANAGED_FIELDS)
 
 
+def _locked(customer: Customer) -> Customer:
+    """The customer's row, locked until the transaction ends: link changes and edits of one customer queue up.
+
+    The link is read after the lock, not joined to it: PostgreSQL cannot lock the nullable side of an outer join.
+    """
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
 def _normalised(field: str, value: object) -> str:
     return normalise(_KIND_OF_FIELD.get(field, ValueKind.TEXT), value)
 
@@ -45,7 +53,7 @@ def update_local_fields(
 ) -> list[FieldChange]:
     """Write the changed fields (normalised like the sync does) and one history row per changed field."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().select_related("halo_link").get(pk=customer.pk)
+        locked = _locked(customer)
         allowed = editable_fields(customer=locked)
         refused = sorted(set(values) - set(allowed))
         if refused:
@@ -97,7 +105,7 @@ def link_customer(*, customer: Customer, halo_client: HaloClientRecord, actor: A
     """Link an unlinked customer to a HaloPSA client just checked; LinkError when that is no longer possible."""
     try:
         with transaction.atomic():
-            locked = Customer.objects.select_for_update().select_related("halo_link").get(pk=customer.pk)
+            locked = _locked(customer)
             existing = getattr(locked, "halo_link", None)
             if existing is not None:
                 raise LinkError(f"{locked.name} is already linked to HaloPSA client {existing.halo_id}.")
@@ -141,7 +149,7 @@ def link_customer(*, customer: Customer, halo_client: HaloClientRecord, actor: A
 def unlink_customer(*, customer: Customer, actor: AbstractBaseUser) -> int:
     """Remove the customer's link (the customer stays); the history keeps the old id. Returns that id."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().select_related("halo_link").get(pk=customer.pk)
+        locked = _locked(customer)
         link = getattr(locked, "halo_link", None)
         if link is None:
             raise LinkError(f"{locked.name} is not linked to a HaloPSA client.")
