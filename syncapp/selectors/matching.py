@@ -1,5 +1,6 @@
 """Reads for matching: the queue, ranked HaloPSA client suggestions and the live check of a typed id."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -15,6 +16,9 @@ from syncapp.sync.normalise import name_key
 SUGGESTION_CUTOFF = 0.6
 # A contained name shorter than this ("ab" in "Cabana") says nothing.
 MIN_CONTAINED_KEY_LENGTH = 4
+# A trigram found in more than 1/20 of all names (and more than 50) is too common to pick candidates by.
+COMMON_TRIGRAM_SHARE = 20
+COMMON_TRIGRAM_FLOOR = 50
 
 
 class HaloIdLinkedElsewhere(LinkError):
@@ -96,12 +100,36 @@ def _score(customer_key: str, entry_key: str, matcher: SequenceMatcher) -> tuple
     return ratio * 0.9, f"Names {round(ratio * 100)}% alike"
 
 
+def _trigrams(key: str) -> set[str]:
+    return {key[i : i + 3] for i in range(len(key) - 2)} or {key}
+
+
+class _EntryIndex:
+    """HaloPSA clients seen, indexed by the trigrams of their name keys, so a customer is scored against few."""
+
+    def __init__(self, entries: list[HaloClientEntry]) -> None:
+        self.keyed = [(name_key(entry.name), entry) for entry in entries]
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for position, (key, _) in enumerate(self.keyed):
+            for gram in _trigrams(key):
+                self.postings[gram].append(position)
+        # Trigrams in most names ("pty", "ltd", "ser") say nothing about which company it is.
+        too_common = max(COMMON_TRIGRAM_FLOOR, len(self.keyed) // COMMON_TRIGRAM_SHARE)
+        self.common = {gram for gram, positions in self.postings.items() if len(positions) > too_common}
+
+    def candidates(self, key: str) -> list[tuple[str, HaloClientEntry]]:
+        grams = _trigrams(key)
+        telling = grams - self.common or grams
+        shared = Counter(position for gram in telling for position in self.postings.get(gram, ()))
+        needed = 1 if len(telling) <= 3 else 2
+        return [self.keyed[position] for position, count in shared.items() if count >= needed]
+
+
 def suggestions_for(
     *, customers: list[Customer], limit: int = 5, entries: list[HaloClientEntry] | None = None
 ) -> dict[int, list[Suggestion]]:
     """Ranked HaloPSA clients seen (never ones already linked) for each customer, keyed by customer id."""
-    entries = _unlinked_entries() if entries is None else entries
-    keyed = [(name_key(entry.name), entry) for entry in entries]
+    index = _EntryIndex(_unlinked_entries() if entries is None else entries)
     result: dict[int, list[Suggestion]] = {}
     for customer in customers:
         customer_key = name_key(customer.name)
@@ -109,7 +137,7 @@ def suggestions_for(
         matcher = SequenceMatcher(autojunk=False)
         matcher.set_seq2(customer_key)
         found = []
-        for entry_key, entry in keyed:
+        for entry_key, entry in index.candidates(customer_key):
             scored = _score(customer_key, entry_key, matcher)
             if scored:
                 found.append(Suggestion(entry=entry, score=scored[0], reason=scored[1]))

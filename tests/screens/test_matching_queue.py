@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus
 from syncapp.exceptions import LinkError
-from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloLink
+from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
 from syncapp.selectors.matching import suggestions_for
 from syncapp.services.customers import unlink_customer
 from tests.factories import CustomerFactory, HaloClientEntryFactory, HaloLinkFactory, SyncRunFactory
@@ -126,3 +126,17 @@ def test_duplicate_link_button_goes_through_the_check(billing_client, halo_sim) 
     response = billing_client.post(match_url(customer), {"halo_reference": str(client["id"]), "step": "check"})
     assert response.context["checked"].name == "Harbour IT"
     assert "Possible duplicate" in response.content.decode()
+
+
+def test_suggestions_survive_typos_and_common_words_among_many_clients() -> None:
+    HaloClientEntry.objects.bulk_create(
+        HaloClientEntry(halo_id=10_000 + n, name=f"Company {n:03d} Pty Ltd") for n in range(200)
+    )
+    HaloClientEntryFactory(name="Northwind Traders Pty Ltd", halo_id=1)
+    HaloClientEntryFactory(name="ACME Pty. Ltd.", halo_id=2)
+    typo = CustomerFactory(name="Northwnd Traders Pty Ltd")
+    same = CustomerFactory(name="Acme Pty Ltd")
+    found = suggestions_for(customers=[typo, same], limit=3)
+    assert found[typo.pk][0].entry.halo_id == 1
+    assert found[same.pk][0].entry.halo_id == 2
+    assert found[same.pk][0].reason == "Same name, ignoring case, spacing and punctuation"
