@@ -1,6 +1,7 @@
 """django-tables2 tables of the staff screens; every table declares its columns."""
 
 import django_tables2 as tables
+from django.contrib.auth.models import AbstractUser
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -94,7 +95,7 @@ class SyncRunTable(tables.Table):
     def render_trigger(self, record: SyncRun) -> str:
         return record.get_trigger_display()
 
-    def render_requested_by(self, value) -> str:
+    def render_requested_by(self, value: AbstractUser) -> str:
         return value.get_full_name() or value.get_username()
 
     def render_duration(self, record: SyncRun) -> str:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_tables2 import RequestConfig, Table
@@ -34,7 +34,7 @@ def configure_table(request: HttpRequest, table: Table, *, per_page: int | None 
     return table
 
 
-def paginate(request: HttpRequest, items: QuerySet | list, *, per_page: int, param: str = "page"):
+def paginate(request: HttpRequest, items: QuerySet | list, *, per_page: int, param: str = "page") -> Page:
     """One page of items (Django's Paginator), tolerant of bad page numbers."""
     return Paginator(items, per_page).get_page(request.GET.get(param))
 

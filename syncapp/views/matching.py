@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from syncapp.exceptions import LinkError
 from syncapp.forms import HaloReferenceForm
+from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate
 from syncapp.selectors.customers import customer_for_page, customer_link, halo_client_url
 from syncapp.selectors.matching import (
@@ -51,7 +52,7 @@ def _render_match(
     customer: Customer,
     *,
     form: HaloReferenceForm,
-    checked=None,
+    checked: HaloClientRecord | None = None,
     linked_elsewhere: Customer | None = None,
     status: int = 200,
 ) -> HttpResponse:
