@@ -28,4 +28,4 @@ bench: venv
 	$(BIN)/python -m bench.sync_bench
 
 clean:
-	rm -rf var/broker var/test-broker var/test-portal-*.sqlite3* test-artifacts
+	rm -rf var/broker var/test-broker-* var/test-portal-*.sqlite3* test-artifacts

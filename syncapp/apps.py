@@ -1,4 +1,4 @@
-"""App configuration: wires the SQLite parameter limit so bulk writes stay one query per page."""
+"""App configuration: the SQLite parameter limit for one-query bulk writes, and the fingerprint signal."""
 
 import sqlite3
 
@@ -22,4 +22,13 @@ class SyncappConfig(AppConfig):
     verbose_name = "Datagate ↔ HaloPSA"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from syncapp.models import Customer, Site
+        from syncapp.signals import forget_fingerprint_of_saved_customer
+
         connection_created.connect(_use_sqlite_variable_limit, dispatch_uid="syncapp.sqlite_variable_limit")
+        for model in (Customer, Site):
+            post_save.connect(
+                forget_fingerprint_of_saved_customer, sender=model, dispatch_uid=f"syncapp.fp.{model.__name__}"
+            )

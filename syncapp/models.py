@@ -92,6 +92,8 @@ class HaloLink(models.Model):
     main_site_missing = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Digest of the HaloPSA data the sync last applied; "" forces a full comparison at the next sync.
+    fingerprint = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["halo_id"]

@@ -1,5 +1,6 @@
 """Shared fixtures: users with the staff groups, and a HaloPSA simulator served over real HTTP on loopback."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -18,12 +19,24 @@ SIM_CLIENT_SECRET = "simulator-only-credential"
 
 
 @pytest.fixture
-def billing_user(db):
+def staff_groups(db) -> None:
+    """The staff groups as their data migration makes them.
+
+    A transactional test ends by emptying every table, groups included, so a later test cannot rely on the
+    migration's rows; the migration's own function makes them again (it is idempotent).
+    """
+    from django.apps import apps
+
+    importlib.import_module("syncapp.migrations.0002_staff_groups").create_groups(apps, None)
+
+
+@pytest.fixture
+def billing_user(staff_groups):
     return UserFactory(username="billing", groups=["Billing staff"])
 
 
 @pytest.fixture
-def operator_user(db):
+def operator_user(staff_groups):
     return UserFactory(username="operator", groups=["Sync operators"])
 
 
@@ -125,3 +138,14 @@ def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subp
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this run's filesystem broker folder (tests/settings.py names it after the process)."""
+    import shutil
+
+    from django.conf import settings
+
+    folder = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("data_folder_in")
+    if folder and f"test-broker-{os.getpid()}" in folder:
+        shutil.rmtree(Path(folder).parent, ignore_errors=True)

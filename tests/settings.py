@@ -6,7 +6,10 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DJANGO_TESTING", "true")
 os.environ.setdefault("HALO_CLIENT_SECRET", "test-secret-from-environment")
-# Tests that queue tasks use their own broker folder, never the one `make run` uses.
-os.environ.setdefault("CELERY_BROKER_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test-broker"))
+# Each test run queues tasks into its own broker folder, never the one `make run` uses nor another test run's;
+# a worker process started by the tests inherits this variable and so reads the same folder.
+os.environ.setdefault(
+    "CELERY_BROKER_DIR", str(Path(__file__).resolve().parent.parent / "var" / f"test-broker-{os.getpid()}")
+)
 
 from portal.settings import *  # noqa: F403

@@ -164,22 +164,19 @@ class SyncEngine:
 
     def _mark_missing(self, seen_ids: set[int], context: RunContext) -> None:
         """After a complete listing only: links whose client HaloPSA no longer lists are marked "not syncing"."""
-        missing = [
-            link
-            for link in HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING).only("id", "halo_id")
-            if link.halo_id not in seen_ids
-        ]
+        not_missing = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING)
+        missing = [(pk, halo_id) for pk, halo_id in not_missing.values_list("id", "halo_id") if halo_id not in seen_ids]
         self.run.not_syncing_count += len(missing)
         if missing and not self.run.dry_run:
-            HaloLink.objects.filter(pk__in=[link.pk for link in missing]).update(
+            HaloLink.objects.filter(pk__in=[pk for pk, _ in missing]).update(
                 not_syncing_reason=NotSyncingReason.MISSING, in_scope=False
             )
         elif missing:
             self.run.planned_changes = [
                 *self.run.planned_changes,
                 *(
-                    {"halo_id": link.halo_id, "action": "not syncing", "field": "", "old": "", "new": "missing"}
-                    for link in missing
+                    {"halo_id": halo_id, "action": "not syncing", "field": "", "old": "", "new": "missing"}
+                    for _, halo_id in missing
                 ),
             ][:PLANNED_CHANGES_KEPT]
         self._save_run("not_syncing_count", "planned_changes")

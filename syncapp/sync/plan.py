@@ -3,11 +3,21 @@
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
+from syncapp.choices import ChangeAction, DuplicateStatus, LinkMethod, NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClientRecord, HaloSiteRecord
-from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
-from syncapp.sync.diff import ACTIVE, FieldDiff, customer_values, diff_active, diff_customer, diff_site, site_values
+from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink, Site
+from syncapp.sync.diff import (
+    ACTIVE,
+    FieldDiff,
+    customer_values,
+    diff_active,
+    diff_customer,
+    diff_site,
+    site_values,
+    source_fingerprint,
+)
 from syncapp.sync.mapping import ClientSource
 from syncapp.sync.normalise import name_key
 
@@ -26,15 +36,42 @@ class RunContext:
     # (customer id, HaloPSA id) → status of a recorded possible duplicate
     duplicate_status: dict[tuple[int, int], str]
 
+    def fingerprint(self, client: HaloClientRecord) -> str:
+        return source_fingerprint(client, self.sites_by_client.get(client.id, ()), self.custom_fields.extra_field_ids)
+
+
+class DirectoryRow(NamedTuple):
+    id: int
+    name: str
+    is_ticked: bool
+    is_inactive: bool
+
 
 @dataclass
 class PageState:
-    """What the database holds for one page of clients, loaded in a constant number of queries."""
+    """What the database holds for one page of clients, loaded in a constant number of queries.
+
+    Customers and sites are loaded only for clients whose HaloPSA data changed since the sync last applied it
+    (their fingerprint differs) and for clients that may be imported: an unchanged page loads links alone.
+    """
 
     links: dict[int, HaloLink]
+    fingerprints: dict[int, str]
+    customers: dict[int, Customer]
     sites_by_customer: dict[int, list[Site]]
     sites_by_halo_id: dict[int, Site]
-    directory: dict[int, HaloClientEntry]
+    directory: dict[int, DirectoryRow]
+
+
+class HistoryRow(NamedTuple):
+    """One FieldChange row to insert; origin, run and time are the page's."""
+
+    customer_id: int
+    site_id: int | None
+    action: str
+    field: str
+    old_value: str
+    new_value: str
 
 
 @dataclass
@@ -56,7 +93,7 @@ class PagePlan:
     site_fields: set[str] = field(default_factory=set)
     changed_links: dict[int, HaloLink] = field(default_factory=dict)
     link_fields: set[str] = field(default_factory=set)
-    history: list[FieldChange] = field(default_factory=list)  # changes to rows that already exist
+    history: list[HistoryRow] = field(default_factory=list)  # changes to rows that already exist
     new_directory: list[HaloClientEntry] = field(default_factory=list)
     changed_directory: list[HaloClientEntry] = field(default_factory=list)
     new_duplicates: list[DuplicateCandidate] = field(default_factory=list)
@@ -115,22 +152,29 @@ class PagePlanner:
 
     # --- what the sync saw of every client ------------------------------------------------------------------
     def _plan_directory(self, client: HaloClientRecord) -> None:
-        entry = self.state.directory.get(client.id)
-        name = client.name.strip()[:255]
-        if entry is None:
+        row = self.state.directory.get(client.id)
+        seen = (client.name.strip()[:255], client.datagate_ticked, client.inactive)
+        if row is None:
             self.plan.new_directory.append(
                 HaloClientEntry(
                     halo_id=client.id,
-                    name=name,
-                    is_ticked=client.datagate_ticked,
-                    is_inactive=client.inactive,
+                    name=seen[0],
+                    is_ticked=seen[1],
+                    is_inactive=seen[2],
                     last_seen_at=self.context.now,
                 )
             )
-        elif (entry.name, entry.is_ticked, entry.is_inactive) != (name, client.datagate_ticked, client.inactive):
-            entry.name, entry.is_ticked, entry.is_inactive = name, client.datagate_ticked, client.inactive
-            entry.last_seen_at = self.context.now
-            self.plan.changed_directory.append(entry)
+        elif (row.name, row.is_ticked, row.is_inactive) != seen:
+            self.plan.changed_directory.append(
+                HaloClientEntry(
+                    id=row.id,
+                    halo_id=client.id,
+                    name=seen[0],
+                    is_ticked=seen[1],
+                    is_inactive=seen[2],
+                    last_seen_at=self.context.now,
+                )
+            )
 
     # --- clients with no customer yet -----------------------------------------------------------------------
     def _plan_unlinked(self, client: HaloClientRecord) -> None:
@@ -174,6 +218,7 @@ class PagePlanner:
             main_site_missing=main_site is None,
             last_seen_at=self.context.now,
             last_synced_at=self.context.now,
+            fingerprint=self.state.fingerprints[client.id],
         )
         sites = []
         for halo_site in self.context.sites_by_client.get(client.id, []):
@@ -195,6 +240,11 @@ class PagePlanner:
 
     # --- clients linked to a customer -----------------------------------------------------------------------
     def _plan_linked(self, client: HaloClientRecord, link: HaloLink) -> None:
+        fingerprint = self.state.fingerprints[client.id]
+        if link.fingerprint == fingerprint and link.not_syncing_reason != NotSyncingReason.MISSING:
+            # HaloPSA holds exactly what the sync last applied: nothing to compare, nothing to write.
+            self.plan.counts["unchanged" if client.datagate_ticked else "not_syncing"] += 1
+            return
         main_site = self._main_site(client) if client.datagate_ticked else None
         link_changes = {
             "in_scope": client.datagate_ticked,
@@ -206,9 +256,10 @@ class PagePlanner:
         self._change_link(link, link_changes)
         if not client.datagate_ticked:
             self.plan.counts["not_syncing"] += 1
+            self._change_link(link, {"fingerprint": fingerprint})
             return  # unticked: the link is kept and the customer left as it is
 
-        customer = link.customer
+        customer = self.state.customers[link.customer_id]
         source = ClientSource(client, main_site, self.context.custom_fields.extra_field_ids)
         wanted = customer_values(source, keep_main_site_fields=main_site is None)
         if not wanted["name"]:
@@ -225,6 +276,7 @@ class PagePlanner:
             self._record(customer.pk, None, active)
             self.plan.counts["reactivated" if customer.is_active else "deactivated"] += 1
         if diffs or active is not None:
+            customer.updated_at = self.context.now  # bulk_update does not apply auto_now
             self.plan.changed_customers[customer.pk] = customer
             self.plan.customer_fields.update(d.field for d in diffs)
             if active is not None:
@@ -234,6 +286,7 @@ class PagePlanner:
             self._change_link(link, {"last_synced_at": self.context.now})
         else:
             self.plan.counts["unchanged"] += 1
+        self._change_link(link, {"fingerprint": fingerprint})
 
     def _change_link(self, link: HaloLink, values: dict) -> None:
         changed = {name: value for name, value in values.items() if getattr(link, name) != value}
@@ -241,7 +294,7 @@ class PagePlanner:
             return
         for name, value in changed.items():
             setattr(link, name, value)
-        if changed.keys() - {"last_synced_at"}:
+        if changed.keys() - {"last_synced_at", "fingerprint"}:
             link.last_seen_at = self.context.now
             changed["last_seen_at"] = self.context.now
         self.plan.changed_links[link.pk] = link
@@ -293,19 +346,8 @@ class PagePlanner:
             self._record(customer.pk, site.pk, diff)
         if any(diff.field != "is_active" for diff in diffs):
             self.plan.counts["sites_updated"] += 1
+        site.updated_at = self.context.now  # bulk_update does not apply auto_now
         self.plan.changed_sites[site.pk] = site
 
     def _record(self, customer_id: int, site_id: int | None, diff: FieldDiff) -> None:
-        self.plan.history.append(
-            FieldChange(
-                customer_id=customer_id,
-                site_id=site_id,
-                action=ChangeAction.CHANGED,
-                field=diff.field,
-                old_value=diff.old,
-                new_value=diff.new,
-                origin=ChangeOrigin.SYNC,
-                sync_run_id=self.context.run_id,
-                changed_at=self.context.now,
-            )
-        )
+        self.plan.history.append(HistoryRow(customer_id, site_id, ChangeAction.CHANGED, diff.field, diff.old, diff.new))

@@ -1,6 +1,5 @@
 """Browser fixtures: Debian's headless Chromium through Playwright, a logged-in page, and screenshot folders."""
 
-import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,13 +75,5 @@ def log_in(live_server):
 
 
 @pytest.fixture(autouse=True)
-def staff_groups(transactional_db) -> None:
-    """The staff groups, as their data migration creates them.
-
-    Browser tests are transactional (the live server thread and the worker process must see committed rows), and
-    every transactional test ends by emptying the tables, groups included; so they are made again for each test.
-    """
-    from django.apps import apps
-
-    staff_groups_migration = importlib.import_module("syncapp.migrations.0002_staff_groups")
-    staff_groups_migration.create_groups(apps, None)
+def _browser_tests_are_transactional(transactional_db, staff_groups) -> None:
+    """The live server thread and the worker process must see committed rows, so every browser test commits."""

@@ -300,3 +300,26 @@ def test_a_dry_run_stores_what_would_change_and_writes_no_customer_data(run_sync
     planned = {(p["action"], p["field"], p["new"]) for p in run.planned_changes}
     assert ("change", "name", "Acme Renamed") in planned
     assert ("create", "", "Newco") in planned
+
+
+def test_a_managed_field_changed_outside_the_sync_is_put_back(run_sync, add_client) -> None:
+    add_client("Acme")
+    run_sync()
+    customer = Customer.objects.get()
+    customer.name = "Edited in the admin"
+    customer.save()
+    run = run_sync()
+    customer.refresh_from_db()
+    assert customer.name == "Acme" and run.updated_count == 1
+    assert FieldChange.objects.filter(sync_run=run, old_value="Edited in the admin", new_value="Acme").exists()
+
+
+def test_changed_rows_get_a_new_updated_at(run_sync, add_client, halo_sim) -> None:
+    client = add_client("Acme")
+    run_sync()
+    before = Customer.objects.get().updated_at
+    halo_sim.edit(lambda t: t.update_client(client["id"], name="Acme 2"))
+    halo_sim.edit(lambda t: t.update_site(client["main_site_id"], name="Acme 2 HQ"))
+    run_sync()
+    assert Customer.objects.get().updated_at > before
+    assert Site.objects.get().updated_at > before
