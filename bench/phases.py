@@ -18,7 +18,6 @@ TIMED = (
     ("syncapp.sync.engine", "load_page_state", "load page state (SELECTs + model instances)"),
     ("syncapp.sync.engine", "PagePlanner.plan_page", "plan pages (map, normalise, diff)"),
     ("syncapp.sync.engine", "write_page_plan", "write pages (bulk INSERT/UPDATE)"),
-    ("syncapp.sync.writer", "_creation_rows", "· of which building creation-history rows"),
     ("syncapp.sync.engine", "SyncEngine._mark_missing", "mark missing links"),
 )
 PHASES = tuple(phase for _, _, phase in TIMED)

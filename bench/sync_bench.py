@@ -51,15 +51,20 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         from django.conf import settings
 
-        from halosim import Simulator
+        from bench.simulator_process import SimulatorProcess
 
         self.args = args
         start = time.perf_counter()
         tenant = self.new_tenant()
         self.generate_seconds = time.perf_counter() - start
         self.secret = secrets.token_urlsafe(24)
-        self.sim = Simulator(tenant=tenant, client_id=SIM_CLIENT_ID, client_secret=self.secret, tenant_name=SIM_TENANT)
-        self.sim.start(host="127.0.0.1", port=0)
+        self.sim = SimulatorProcess(
+            tenant,
+            client_id=SIM_CLIENT_ID,
+            client_secret=self.secret,
+            tenant_name=SIM_TENANT,
+            state_path=ROOT / "var" / "bench" / "halosim-state.json",
+        )
         settings.HALO_RESOURCE_URL = self.sim.base_url
         settings.HALO_AUTH_URL = self.sim.auth_url
         settings.HALO_TENANT = SIM_TENANT
@@ -83,7 +88,7 @@ class Bench:
     def reset(self) -> None:
         """An empty database and the tenant as generated (no renames), for another pass over the scenarios."""
         empty_sync_tables()
-        self.sim.replace_tenant(self.new_tenant(), persist=False)
+        self.sim.replace_tenant(self.new_tenant())
 
     def sync(self) -> tuple[Any, Any]:
         """One whole sync, as the command line runs it; returns the closed run and the HaloPSA client's stats."""
@@ -100,11 +105,8 @@ class Bench:
         rng = random.Random(self.args.seed)
         chosen = rng.sample(sorted(self.sim.tenant.clients), k=max(1, len(self.sim.tenant.clients) // 100))
 
-        def rename(tenant: Any) -> None:
-            for client_id in chosen:
-                tenant.update_client(client_id, name=tenant.client(client_id)["name"] + " (renamed)")
-
-        self.sim.edit(rename, persist=False)
+        for client_id in chosen:
+            self.sim.update_client(client_id, name=self.sim.tenant.client(client_id)["name"] + " (renamed)")
         return len(chosen)
 
     def scenarios(self, *, trace_memory: bool = False, wrap: Callable | None = None) -> list[Any]:

@@ -6,6 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
 import requests
@@ -78,6 +79,8 @@ class HaloClient:
     ) -> None:
         self.settings = settings.validate()
         self.stats = ClientStats()
+        # Listings request their next page on this thread while the caller parses and uses the current one.
+        self._fetch_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-fetch-ahead")
         self._transport = HaloTransport(
             settings, session=session, clock=clock, sleep=sleep, jitter=jitter, stats=self.stats
         )
@@ -92,7 +95,8 @@ class HaloClient:
         self.close()
 
     def close(self) -> None:
-        """Release the HTTP connection pool (if this client created the session)."""
+        """Stop the fetch-ahead thread and release the HTTP connection pool (if this client created the session)."""
+        self._fetch_ahead.shutdown(wait=True, cancel_futures=True)
         self._transport.close()
 
     def _request(self, path: str, *, route: str, what: str, params: dict[str, Any] | None = None) -> Any:
@@ -222,7 +226,12 @@ class HaloClient:
             return parse_client(row, datagate_field_id=datagate_id)
 
         for page_no, record_count, records in iter_verified_pages(
-            self._page_fetcher("/api/Client", params), CLIENTS_KEY, "client", parse, start_page=start_page
+            self._page_fetcher("/api/Client", params),
+            CLIENTS_KEY,
+            "client",
+            parse,
+            start_page=start_page,
+            fetch_ahead=self._fetch_ahead,
         ):
             if custom_fields is not None:
                 records = self._with_custom_fields(records, custom_fields)
@@ -239,7 +248,7 @@ class HaloClient:
         if client_id is not None:
             params["client_id"] = client_id
         for page_no, record_count, records in iter_verified_pages(
-            self._page_fetcher("/api/Site", params), SITES_KEY, "site", parse_site
+            self._page_fetcher("/api/Site", params), SITES_KEY, "site", parse_site, fetch_ahead=self._fetch_ahead
         ):
             yield SitePage(page_no=page_no, record_count=record_count, sites=records)
 

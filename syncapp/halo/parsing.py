@@ -24,6 +24,8 @@ NULL_DATE_YEARS = (1, 1900)
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case first: this runs for every field of tens of thousands of rows
+        return value.strip()
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -140,12 +142,16 @@ def parse_client(row: Any, *, datagate_field_id: int | None = None) -> HaloClien
     )
 
 
+_ADDRESS_KEYS = {number: (f"line{number}", f"delivery_address_line{number}") for number in range(1, 6)}
+
+
 def _address(row: dict[str, Any]) -> HaloAddress:
     nested = row.get("delivery_address")
     nested = nested if isinstance(nested, dict) else {}
 
     def line(number: int) -> str:
-        return _text(nested.get(f"line{number}")) or _text(row.get(f"delivery_address_line{number}"))
+        nested_key, flat_key = _ADDRESS_KEYS[number]
+        return _text(nested.get(nested_key)) or _text(row.get(flat_key))
 
     # In the flat form the postcode is most likely line 5 (halopsa-api.md §3); a nested postcode wins.
     postcode = _text(nested.get("postcode")) or _text(row.get("delivery_address_postcode")) or line(5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,6 +83,20 @@ def describe_transport_failure(exc: requests.RequestException, timeout: float) -
     return f"the request failed ({type(exc).__name__})"
 
 
+def _session_with_environment_read_once(settings: HaloSettings) -> requests.Session:
+    """A session that honours the proxy and CA-bundle variables as they are now, without re-reading them per call.
+
+    requests merges the environment into every request (proxies, REQUESTS_CA_BUNDLE, .netrc), which a full sync
+    of hundreds of pages paid for again and again; a HaloClient lives for one run, so reading it once is enough.
+    """
+    session = requests.Session()
+    environment = session.merge_environment_settings(settings.resource_url, {}, None, None, None)
+    session.proxies.update(environment["proxies"])
+    session.verify = environment["verify"] if environment["verify"] is not None else True
+    session.trust_env = False
+    return session
+
+
 class HaloTransport:
     """Sends requests to HaloPSA with a bearer token, a rolling-window limiter and bounded retries."""
 
@@ -97,8 +112,9 @@ class HaloTransport:
     ) -> None:
         self.settings = settings
         self.stats = stats
-        self._session = session or requests.Session()
+        self._session = session or _session_with_environment_read_once(settings)
         self._owns_session = session is None
+        self._lock = threading.RLock()  # re-entrant: a request may fetch a token first
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
@@ -175,7 +191,27 @@ class HaloTransport:
         data: dict[str, str] | None = None,
         authenticated: bool = True,
     ) -> Any:
-        """Send one logical request (retrying as the rules allow) and return its parsed JSON body."""
+        """Send one logical request (retrying as the rules allow) and return its parsed JSON body.
+
+        One request at a time: the listing's fetch-ahead thread and the caller's thread share the session, the
+        token and the limiter.
+        """
+        with self._lock:
+            return self._request(
+                method, url, route=route, what=what, params=params, data=data, authenticated=authenticated
+            )
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        route: str,
+        what: str,
+        params: dict[str, Any] | None,
+        data: dict[str, str] | None,
+        authenticated: bool,
+    ) -> Any:
         label = f"{method} {route}"
         retries = 0
         renewed = False

@@ -104,7 +104,10 @@ class SyncEngine:
         return SliceOutcome.FINISHED
 
     def _sync_clients(self, custom_fields: ClientCustomFields, context: RunContext, seen_ids: set[int]) -> None:
-        """Plan and apply client pages from self._next_page; leaves _next_page None when the listing is done."""
+        """Plan and apply client pages from self._next_page; leaves _next_page None when the listing is done.
+
+        The HaloPSA client fetches the next page while this one is planned and written.
+        """
         for page in self.halo.iter_client_pages(custom_fields=custom_fields, start_page=self._next_page):
             context.now = timezone.now()
             plan = PagePlanner(context, load_page_state(page.clients, context)).plan_page(page.clients)
@@ -129,6 +132,12 @@ class SyncEngine:
             self._heartbeat()
         return dict(by_client), by_id
 
+    def _record_traffic(self) -> None:
+        stats = self.halo.stats
+        self.run.requests_made = stats.total_requests
+        self.run.rate_limited_count = stats.rate_limited
+        self.run.used_detail_fallback = stats.detail_fallback
+
     def _apply(self, plan: PagePlan, context: RunContext, *, progress_total: int, progress_done: int) -> None:
         """Write the page and the run's progress in one transaction, so a crash never leaves half a page."""
         run = self.run
@@ -137,10 +146,8 @@ class SyncEngine:
                 setattr(run, COUNTERS[name], getattr(run, COUNTERS[name]) + value)
         run.failures = [*run.failures, *plan.failures]
         run.progress_total, run.progress_done = progress_total, progress_done
-        run.requests_made = self.halo.stats.total_requests
-        run.rate_limited_count = self.halo.stats.rate_limited
-        run.used_detail_fallback = self.halo.stats.detail_fallback
         run.heartbeat_at = timezone.now()
+        self._record_traffic()
         with transaction.atomic():
             if run.dry_run:
                 run.planned_changes = _planned_changes(run.planned_changes, plan)
@@ -191,8 +198,8 @@ class SyncEngine:
     def _heartbeat(self) -> None:
         if self.clock() - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
             self.run.heartbeat_at = timezone.now()
-            self.run.requests_made = self.halo.stats.total_requests
-            self._save_run("heartbeat_at", "requests_made")
+            self._record_traffic()
+            self._save_run("heartbeat_at", "requests_made", "rate_limited_count", "used_detail_fallback")
             self._last_heartbeat = self.clock()
 
     def _checkpoint(self, next_page: int, seen_ids: set[int]) -> None:

@@ -1,5 +1,6 @@
 """Planning one page of a sync: given the HaloPSA records and what the database holds, decide every write."""
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,8 @@ class PageState:
     (their fingerprint differs) and for clients that may be imported: an unchanged page loads links alone.
     """
 
-    links: dict[int, HaloLink]
+    links: dict[int, HaloLink]  # linked clients to compare in full
+    unchanged: set[int]  # linked clients whose HaloPSA data is what the sync last applied
     fingerprints: dict[int, str]
     customers: dict[int, Customer]
     sites_by_customer: dict[int, list[Site]]
@@ -74,11 +76,39 @@ class HistoryRow(NamedTuple):
     new_value: str
 
 
+class NewLink(NamedTuple):
+    """A new link's column values (its customer's id comes when the customer is inserted)."""
+
+    halo_id: int
+    method: str
+    linked_at: datetime
+    in_scope: bool
+    halo_inactive: bool
+    not_syncing_reason: str
+    main_site_missing: bool
+    last_seen_at: datetime
+    last_synced_at: datetime
+    fingerprint: str
+
+
+class NewSite(NamedTuple):
+    """A new site's column values; customer_id is None until its new customer is inserted."""
+
+    customer_id: int | None
+    halo_id: int
+    name: str
+    address_1: str
+    address_2: str
+    city: str
+    postcode: str
+    is_active: bool
+
+
 @dataclass
 class NewCustomer:
     customer: Customer
-    link: HaloLink
-    sites: list[Site]
+    link: NewLink
+    sites: list[NewSite]
 
 
 @dataclass
@@ -86,7 +116,7 @@ class PagePlan:
     """Every write one page needs, grouped so the writer can issue a constant number of bulk queries."""
 
     new_customers: list[NewCustomer] = field(default_factory=list)
-    new_sites: list[Site] = field(default_factory=list)  # sites new to customers that already exist
+    new_sites: list[NewSite] = field(default_factory=list)  # sites new to customers that already exist
     changed_customers: dict[int, Customer] = field(default_factory=dict)
     customer_fields: set[str] = field(default_factory=set)
     changed_sites: dict[int, Site] = field(default_factory=dict)
@@ -119,11 +149,16 @@ class RecordRejected(Exception):
     """A HaloPSA record that cannot be stored as it is (the run goes on and reports it as failed)."""
 
 
+@functools.cache
+def _max_lengths(model: type) -> dict[str, tuple[int, str]]:
+    return {f.name: (f.max_length, f.verbose_name) for f in model._meta.concrete_fields if f.max_length}
+
+
 def _check_lengths(model: type, values: dict[str, str], what: str) -> None:
+    limits = _max_lengths(model)
     for name, value in values.items():
-        max_length = model._meta.get_field(name).max_length
+        max_length, label = limits.get(name, (0, ""))
         if max_length and len(value) > max_length:
-            label = model._meta.get_field(name).verbose_name
             raise RecordRejected(f"{what}: {label} is {len(value)} characters long; at most {max_length} fit.")
 
 
@@ -138,6 +173,10 @@ class PagePlanner:
     def plan_page(self, clients: tuple[HaloClientRecord, ...]) -> PagePlan:
         for client in clients:
             self.plan.seen_ids.append(client.id)
+            if client.id in self.state.unchanged:
+                # HaloPSA holds exactly what the sync last applied: nothing to compare, nothing to write.
+                self.plan.counts["unchanged" if client.datagate_ticked else "not_syncing"] += 1
+                continue
             self._plan_directory(client)
             try:
                 link = self.state.links.get(client.id)
@@ -209,15 +248,17 @@ class PagePlanner:
             raise RecordRejected("The HaloPSA client has no name.")
         _check_lengths(Customer, values, "Client")
         customer = Customer(**values, is_active=not client.inactive)
-        link = HaloLink(
+        now = self.context.now
+        link = NewLink(
             halo_id=client.id,
-            method=LinkMethod.IMPORTED,
-            linked_at=self.context.now,
+            method=LinkMethod.IMPORTED.value,
+            linked_at=now,
             in_scope=True,
             halo_inactive=client.inactive,
+            not_syncing_reason=NotSyncingReason.NONE.value,
             main_site_missing=main_site is None,
-            last_seen_at=self.context.now,
-            last_synced_at=self.context.now,
+            last_seen_at=now,
+            last_synced_at=now,
             fingerprint=self.state.fingerprints[client.id],
         )
         sites = []
@@ -229,10 +270,10 @@ class PagePlanner:
         self.plan.counts["created"] += 1
         self.plan.counts["sites_created"] += len(sites)
 
-    def _new_site(self, halo_site: HaloSiteRecord) -> Site:
+    def _new_site(self, halo_site: HaloSiteRecord, customer_id: int | None = None) -> NewSite:
         values = site_values(halo_site)
         _check_lengths(Site, values, f"Site {halo_site.id}")
-        return Site(**values, halo_id=halo_site.id, is_active=not halo_site.inactive)
+        return NewSite(customer_id=customer_id, halo_id=halo_site.id, **values, is_active=not halo_site.inactive)
 
     def _main_site(self, client: HaloClientRecord) -> HaloSiteRecord | None:
         site = self.context.site_by_id.get(client.main_site_id) if client.main_site_id else None
@@ -241,10 +282,6 @@ class PagePlanner:
     # --- clients linked to a customer -----------------------------------------------------------------------
     def _plan_linked(self, client: HaloClientRecord, link: HaloLink) -> None:
         fingerprint = self.state.fingerprints[client.id]
-        if link.fingerprint == fingerprint and link.not_syncing_reason != NotSyncingReason.MISSING:
-            # HaloPSA holds exactly what the sync last applied: nothing to compare, nothing to write.
-            self.plan.counts["unchanged" if client.datagate_ticked else "not_syncing"] += 1
-            return
         main_site = self._main_site(client) if client.datagate_ticked else None
         link_changes = {
             "in_scope": client.datagate_ticked,
@@ -307,9 +344,7 @@ class PagePlanner:
         for halo_site in halo_sites:
             site = self.state.sites_by_halo_id.get(halo_site.id)
             if site is None:
-                new_site = self._new_site(halo_site)
-                new_site.customer = customer
-                self.plan.new_sites.append(new_site)
+                self.plan.new_sites.append(self._new_site(halo_site, customer.pk))
                 self.plan.counts["sites_created"] += 1
                 changed = True
                 continue

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from syncapp.choices import ChangeAction, SyncStatus, SyncTrigger
 from syncapp.exceptions import SyncAlreadyRunning
-from syncapp.halo import HaloUnavailable
+from syncapp.halo import HaloClient, HaloUnavailable, halo_settings_from_django
 from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun, SyncSchedule
 from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_request
 from syncapp.sync import engine as engine_module
@@ -133,35 +133,27 @@ def test_a_sliced_run_resumes_where_it_checkpointed(halo_sim) -> None:
 
 
 @pytest.mark.django_db
-def test_a_transient_halopsa_failure_keeps_the_checkpoint_for_a_retry(halo_sim, settings) -> None:
-    settings.HALO_MAX_RETRIES = 0
+def test_a_transient_halopsa_failure_keeps_the_checkpoint_for_a_retry(halo_sim) -> None:
     _add_clients(halo_sim, 150)
     run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND)
-    halo_sim.config.fail_next = 0
-    real_stats = halo_sim.stats()
-    assert real_stats.get("GET /api/Client", 0) == 0
-    # Fail the second client page: the first is applied and kept.
-    calls = {"n": 0}
-    original = engine_module.PagePlanner.plan_page
+    halo = HaloClient(halo_settings_from_django())
+    real_pages = halo.iter_client_pages
 
-    def plan_then_break(self, clients):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            halo_sim.config.fail_next = 1
-        return original(self, clients)
+    def pages_then_outage(**kwargs):
+        pages = real_pages(**kwargs)
+        yield next(pages)
+        raise HaloUnavailable("HaloPSA at the simulator could not be reached: connection refused")
 
-    engine_module.PagePlanner.plan_page = plan_then_break
-    try:
-        with pytest.raises(HaloUnavailable):
-            sync_run_execute(run_id=run.pk)
-    finally:
-        engine_module.PagePlanner.plan_page = original
+    halo.iter_client_pages = pages_then_outage
+    with pytest.raises(HaloUnavailable):
+        sync_run_execute(run_id=run.pk, halo=halo)
     run.refresh_from_db()
     assert run.status == SyncStatus.RUNNING
     assert run.checkpoint["page_no"] == 2 and len(run.checkpoint["seen_ids"]) == 100
     assert Customer.objects.count() == 100
     run = sync_run_execute(run_id=run.pk, resume=True)
     assert run.status == SyncStatus.SUCCEEDED and Customer.objects.count() == 150
+    assert run.created_count == 150 and run.progress_done == 150
 
 
 @pytest.mark.django_db(transaction=True)
