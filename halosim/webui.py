@@ -47,6 +47,9 @@ def _get(sim: Simulator, parts: list[str], params: dict[str, str]) -> Reply:
             client = sim.tenant.client(_record_id(parts[1]))
             saved = params.get("saved") == "1"
             return html_reply(200, webpages.client_page(sim.tenant, client, saved, sim.tenant_name))
+        if parts == ["customers"] and params.get("clientid", "").strip().isdigit():
+            # HaloPSA's own client URL (.../customers?clientid=N), which the portal links to.
+            return redirect(f"/clients/{int(params['clientid'])}")
         if parts == ["favicon.ico"]:
             return Reply(204, b"", "image/x-icon")
     raise KeyError("no such page")

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 if TYPE_CHECKING:
-    from syncapp.models import SyncRun
+    from syncapp.models import Customer, SyncRun
 
 
 class PortalError(Exception):
@@ -28,3 +28,16 @@ class SyncRunNotClaimable(PortalError):
 
 class LinkError(PortalError):
     """A customer could not be linked to or unlinked from a HaloPSA client; the message says why."""
+
+
+class HaloIdLinkedElsewhere(LinkError):
+    """The HaloPSA client is already linked to another customer, named in the message and kept in `.customer`."""
+
+    def __init__(self, halo_id: int, customer: "Customer") -> None:
+        self.halo_id = halo_id
+        self.customer = customer
+        super().__init__(f"HaloPSA client {halo_id} is already linked to {customer.name}.")
+
+
+class ManagedFieldEdit(PortalError):
+    """Staff tried to change a HaloPSA-managed field of a linked customer."""

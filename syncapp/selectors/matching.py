@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 from django.db.models import Exists, OuterRef, QuerySet
 
 from syncapp.choices import DuplicateStatus
-from syncapp.exceptions import LinkError
+from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.halo import HaloClient, HaloClientRecord, HaloError, HaloNotFound, halo_settings_from_django
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink
 from syncapp.sync.normalise import name_key
@@ -19,15 +19,6 @@ MIN_CONTAINED_KEY_LENGTH = 4
 # A trigram found in more than 1/20 of all names (and more than 50) is too common to pick candidates by.
 COMMON_TRIGRAM_SHARE = 20
 COMMON_TRIGRAM_FLOOR = 50
-
-
-class HaloIdLinkedElsewhere(LinkError):
-    """The HaloPSA client is already linked to another customer, named in the message and kept in `.customer`."""
-
-    def __init__(self, halo_id: int, customer: Customer) -> None:
-        self.halo_id = halo_id
-        self.customer = customer
-        super().__init__(f"HaloPSA client {halo_id} is already linked to {customer.name}.")
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod
-from syncapp.exceptions import LinkError, PortalError
+from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError, ManagedFieldEdit
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
-from syncapp.selectors.matching import HaloIdLinkedElsewhere, linked_customer_of
+from syncapp.selectors.matching import linked_customer_of
 from syncapp.sync.mapping import (
     CUSTOMER_FIELDS,
     CUSTOMER_LOCAL_FIELDS,
@@ -23,10 +23,6 @@ from syncapp.sync.mapping import (
 LINK_FIELD = "halo_id"
 STAFF_EDITABLE_FIELDS: tuple[str, ...] = tuple(m.field for m in (*CUSTOMER_FIELDS, *CUSTOMER_LOCAL_FIELDS))
 _KIND_OF_FIELD = {m.field: m.kind for m in CUSTOMER_FIELDS}
-
-
-class ManagedFieldEdit(PortalError):
-    """Staff tried to change a HaloPSA-managed field of a linked customer."""
 
 
 def editable_fields(*, customer: Customer) -> tuple[str, ...]:

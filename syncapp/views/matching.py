@@ -6,13 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncapp.exceptions import LinkError
+from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.forms import HaloReferenceForm
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate
 from syncapp.selectors.customers import customer_for_page, customer_link, halo_client_url
 from syncapp.selectors.matching import (
-    HaloIdLinkedElsewhere,
     halo_client_for_linking,
     matching_queue_counts,
     open_duplicates,

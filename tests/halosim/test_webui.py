@@ -153,3 +153,13 @@ def test_page_edits_persist_to_the_state_file(tmp_path):
         assert Tenant.load(state).clients[cid]["name"] == "Persisted Name"
     finally:
         sim.stop()
+
+
+def test_halopsa_client_urls_lead_to_the_client_page(sim):
+    import requests
+
+    client = sim.edit(lambda t: t.add_client("Linked From The Portal"))
+    response = requests.get(f"{sim.base_url}/customers", params={"clientid": client["id"]}, timeout=10)
+    assert response.status_code == 200
+    assert response.url.endswith(f"/clients/{client['id']}")
+    assert "Linked From The Portal" in response.text

@@ -76,3 +76,18 @@ def test_a_user_without_any_portal_permission_sees_no_screen(client, django_user
     client.force_login(django_user_model.objects.create_user("outsider", password="x"))
     for name in ("customer-list", "run-list", "matching", "field-mappings", "sync-halopsa"):
         assert client.get(reverse(f"syncapp:{name}")).status_code == 403
+
+
+def test_a_refusal_is_a_portal_page_that_says_what_to_do(billing_client) -> None:
+    response = billing_client.post(reverse("syncapp:sync-halopsa"))
+    assert response.status_code == 403
+    assert b"You don't have permission to do that" in response.content
+    assert b"Sync operators" in response.content
+
+
+def test_an_expired_form_is_a_portal_page_that_says_nothing_changed(admin_user) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_user)
+    response = strict.post(reverse("syncapp:sync-halopsa"))
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content and b"Nothing was changed" in response.content

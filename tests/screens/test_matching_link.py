@@ -8,11 +8,11 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod
-from syncapp.exceptions import LinkError
+from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.forms import parse_halo_reference
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
-from syncapp.selectors.matching import HaloIdLinkedElsewhere, linked_customer_of
+from syncapp.selectors.matching import linked_customer_of
 from syncapp.services.customers import link_customer
 from tests.factories import CustomerFactory, HaloLinkFactory, UserFactory
 
