@@ -1,10 +1,13 @@
 """Reads of customers for the staff screens: the annotated list, one customer's page, its sites and history."""
 
+from datetime import datetime
+
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
+from syncapp.choices import NotSyncingReason, SyncStatus
 from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
 
 
@@ -16,11 +19,49 @@ def halo_client_url(halo_id: int | None) -> str | None:
     return f"{resource_url}/customers?clientid={halo_id}"
 
 
+def last_complete_sync_at() -> datetime | None:
+    """When the last sync that succeeded in full finished: it checked every syncing customer against HaloPSA."""
+    return (
+        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+def _last_synced(checked_at: datetime | None) -> Case | F:
+    """A customer's "last synced": the last complete sync, for a syncing link older than it; else its last change.
+
+    A sync that finds a customer unchanged writes nothing to it, so that time is read off the run instead.
+    """
+    if checked_at is None:
+        return F("halo_link__last_synced_at")
+    return Case(
+        When(
+            halo_link__not_syncing_reason=NotSyncingReason.NONE,
+            halo_link__linked_at__lte=checked_at,
+            then=Value(checked_at, output_field=DateTimeField()),
+        ),
+        default=F("halo_link__last_synced_at"),
+        output_field=DateTimeField(),
+    )
+
+
+def last_synced_at(link: HaloLink | None) -> datetime | None:
+    """One link's "last synced", as the customer list computes it."""
+    if link is None:
+        return None
+    checked_at = last_complete_sync_at()
+    if checked_at is not None and link.is_syncing and link.linked_at <= checked_at:
+        return checked_at
+    return link.last_synced_at
+
+
 def customer_table_rows() -> QuerySet[Customer]:
     """Every customer with its link state and active-site count as annotations: one query per page, any size."""
     return Customer.objects.annotate(
         link_halo_id=F("halo_link__halo_id"),
-        link_last_synced_at=F("halo_link__last_synced_at"),
+        link_last_synced_at=_last_synced(last_complete_sync_at()),
         link_not_syncing_reason=F("halo_link__not_syncing_reason"),
         link_halo_inactive=F("halo_link__halo_inactive"),
         active_site_count=Count("sites", filter=Q(sites__is_active=True)),

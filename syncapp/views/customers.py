@@ -20,6 +20,7 @@ from syncapp.selectors.customers import (
     customer_sites,
     customer_table_rows,
     halo_client_url,
+    last_synced_at,
 )
 from syncapp.selectors.matching import open_duplicates_of
 from syncapp.selectors.runs import open_sync_run
@@ -92,6 +93,7 @@ def _render_customer(
             "nav_section": "customers",
             "customer": customer,
             "link": link,
+            "last_synced_at": last_synced_at(link),
             "halo_url": halo_client_url(link.halo_id) if link else None,
             "unlinked_warning": UNLINKED_WARNING,
             "field_rows": _field_rows(customer, form, linked=link is not None),

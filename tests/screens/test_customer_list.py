@@ -5,12 +5,14 @@ from django.urls import reverse
 
 from syncapp.choices import NotSyncingReason, SyncStatus
 from syncapp.models import Customer, HaloLink, Site
+from syncapp.selectors.customers import customer_table_rows, last_synced_at
 from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
 
 URL = reverse("syncapp:customer-list")
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
-# Session, user, the user's group and direct permissions, the open-run lookup, the count and the page itself.
-CUSTOMER_LIST_QUERIES = 7
+# Session, user, the user's group and direct permissions, the open-run lookup, the last complete sync, the count and
+# the page itself.
+CUSTOMER_LIST_QUERIES = 8
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +174,27 @@ def test_queries_do_not_grow_with_the_page_size(billing_client, django_assert_nu
     with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
         response = billing_client.get(URL, {"per_page": per_page, "sort": "-active_site_count", "linked": "yes"})
     assert len(names_in(response)) == min(per_page, 150)
+
+
+def test_last_synced_is_the_last_complete_sync_for_syncing_customers(billing_client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from syncapp.choices import NotSyncingReason, SyncStatus
+    from tests.factories import HaloLinkFactory, SyncRunFactory
+
+    long_ago = timezone.now() - timedelta(days=30)
+    checked = timezone.now() - timedelta(hours=1)
+    syncing = HaloLinkFactory(customer__name="Syncing Co", linked_at=long_ago, last_synced_at=long_ago)
+    HaloLinkFactory(
+        customer__name="Unticked Co",
+        linked_at=long_ago,
+        last_synced_at=long_ago,
+        not_syncing_reason=NotSyncingReason.UNTICKED,
+    )
+    SyncRunFactory(status=SyncStatus.SUCCEEDED, finished_at=checked)
+    SyncRunFactory(status=SyncStatus.FAILED, finished_at=timezone.now())  # a failed run checked nothing
+    rows = {c.name: c.link_last_synced_at for c in customer_table_rows()}
+    assert rows == {"Syncing Co": checked, "Unticked Co": long_ago}
+    assert last_synced_at(syncing) == checked
