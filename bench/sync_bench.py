@@ -65,8 +65,7 @@ class Bench:
             tenant_name=SIM_TENANT,
             state_path=ROOT / "var" / "bench" / "halosim-state.json",
         )
-        settings.HALO_RESOURCE_URL = self.sim.base_url
-        settings.HALO_AUTH_URL = self.sim.auth_url
+        self._point_settings_at_simulator()
         settings.HALO_TENANT = SIM_TENANT
         settings.HALO_CLIENT_ID = SIM_CLIENT_ID
         settings.HALO_CLIENT_SECRET = self.secret
@@ -89,6 +88,13 @@ class Bench:
         """An empty database and the tenant as generated (no renames), for another pass over the scenarios."""
         empty_sync_tables()
         self.sim.replace_tenant(self.new_tenant())
+        self._point_settings_at_simulator()  # the restarted simulator listens on a new port
+
+    def _point_settings_at_simulator(self) -> None:
+        from django.conf import settings
+
+        settings.HALO_RESOURCE_URL = self.sim.base_url
+        settings.HALO_AUTH_URL = self.sim.auth_url
 
     def sync(self) -> tuple[Any, Any]:
         """One whole sync, as the command line runs it; returns the closed run and the HaloPSA client's stats."""
