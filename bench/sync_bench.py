@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+UNCHANGED_REPEATS = 3
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -124,10 +127,19 @@ class Bench:
         for name in SCENARIOS:
             if name == SCENARIOS[2]:
                 renamed = self.rename_one_percent()
-            result = StepResult(name)
-            phases: dict[str, float] = {}
-            with measured(result, self.sim, trace_memory=trace_memory), phase_timer(phases):
-                run, stats = wrap(name, self.sync) if wrap else self.sync()
+            # The unchanged re-sync leaves everything as it was, so it can be repeated like the download floor
+            # (best of 3) and compared with it on the same footing.
+            repeats = UNCHANGED_REPEATS if name == SCENARIOS[1] and not trace_memory and not wrap else 1
+            attempts = []
+            for _ in range(repeats):
+                result = StepResult(name)
+                phases: dict[str, float] = {}
+                with measured(result, self.sim, trace_memory=trace_memory), phase_timer(phases):
+                    run, stats = wrap(name, self.sync) if wrap else self.sync()
+                attempts.append((result, phases, run, stats))
+            result, phases, run, stats = min(attempts, key=lambda attempt: attempt[0].wall_seconds)
+            if repeats > 1:
+                result.extra["runs"] = [attempt[0].wall_seconds for attempt in attempts]
             result.extra["phases"] = phases
             result.extra.update(
                 status=run.status,
