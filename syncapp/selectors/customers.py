@@ -97,16 +97,3 @@ def customer_history_fields(*, customer: Customer) -> list[str]:
     """The field names that appear in the customer's history (for the timeline's filter)."""
     names = FieldChange.objects.filter(customer=customer).exclude(field="").values_list("field", flat=True)
     return sorted(set(names))
-
-
-def sync_run_for_page(*, pk: int) -> SyncRun:
-    return get_object_or_404(SyncRun.objects.select_related("requested_by"), pk=pk)
-
-
-def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
-    """Every history row the run wrote, with the customer and site loaded (one query per page)."""
-    return (
-        FieldChange.objects.filter(sync_run=run)
-        .select_related("customer", "site")
-        .order_by("customer__name", "customer_id", "site_id", "field", "id")
-    )

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from syncapp.choices import SyncStatus
-from syncapp.models import SyncRun, SyncSchedule
+from syncapp.models import FieldChange, SyncRun, SyncSchedule
 
 
 def open_sync_run() -> SyncRun | None:
@@ -30,3 +31,16 @@ def sync_schedule() -> SyncSchedule:
         },
     )
     return schedule
+
+
+def sync_run_for_page(*, pk: int) -> SyncRun:
+    return get_object_or_404(SyncRun.objects.select_related("requested_by"), pk=pk)
+
+
+def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
+    """Every history row the run wrote, with the customer and site loaded (one query per page)."""
+    return (
+        FieldChange.objects.filter(sync_run=run)
+        .select_related("customer", "site")
+        .order_by("customer__name", "customer_id", "site_id", "field", "id")
+    )

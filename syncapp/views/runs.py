@@ -12,8 +12,14 @@ from syncapp.choices import SyncTrigger
 from syncapp.exceptions import SyncAlreadyRunning
 from syncapp.filters import RunChangeFilter
 from syncapp.models import SyncRun
-from syncapp.selectors.customers import sync_run_changes, sync_run_for_page
-from syncapp.selectors.runs import last_finished_sync_run, open_sync_run, sync_run_list, sync_schedule
+from syncapp.selectors.runs import (
+    last_finished_sync_run,
+    open_sync_run,
+    sync_run_changes,
+    sync_run_for_page,
+    sync_run_list,
+    sync_schedule,
+)
 from syncapp.services.runs import abandon_stale_sync_runs, sync_run_request
 from syncapp.tables import RunChangeTable, SyncRunTable
 from syncapp.views.common import configure_table
