@@ -3,10 +3,9 @@
 import logging
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
@@ -44,12 +43,6 @@ class SliceOutcome(StrEnum):
     CHECKPOINTED = "checkpointed"  # the slice's time ran out; run.checkpoint says where to go on
 
 
-@dataclass
-class EngineStats:
-    rows_written: int = 0
-    pages: int = 0
-
-
 class SyncEngine:
     """Runs one slice of a sync run; a long sync checkpoints after a page and the next slice resumes there."""
 
@@ -67,7 +60,6 @@ class SyncEngine:
         self.clock = clock
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
         self.on_page = on_page
-        self.stats = EngineStats()
         self._last_heartbeat = 0.0
         self._next_page: int | None = 1
 
@@ -103,7 +95,7 @@ class SyncEngine:
         if self._next_page is not None:
             return SliceOutcome.CHECKPOINTED
         self._stage("Marking clients missing from HaloPSA")
-        self._mark_missing(seen_ids, context)
+        self._mark_missing(seen_ids)
         return SliceOutcome.FINISHED
 
     def _sync_clients(self, custom_fields: ClientCustomFields, context: RunContext, seen_ids: set[int]) -> None:
@@ -155,7 +147,7 @@ class SyncEngine:
             if run.dry_run:
                 run.planned_changes = _planned_changes(run.planned_changes, plan)
             elif not plan.is_empty():
-                self.stats.rows_written += write_page_plan(plan, context)
+                write_page_plan(plan, context)
             self._save_run(
                 *COUNTERS.values(),
                 "failures",
@@ -167,12 +159,11 @@ class SyncEngine:
                 "heartbeat_at",
                 "planned_changes",
             )
-        self.stats.pages += 1
         self._last_heartbeat = self.clock()
         if self.on_page:
             self.on_page(run)
 
-    def _mark_missing(self, seen_ids: set[int], context: RunContext) -> None:
+    def _mark_missing(self, seen_ids: set[int]) -> None:
         """After a complete listing only: links whose client HaloPSA no longer lists are marked "not syncing"."""
         not_missing = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING)
         missing = [(pk, halo_id) for pk, halo_id in not_missing.values_list("id", "halo_id") if halo_id not in seen_ids]
@@ -264,8 +255,3 @@ def _planned_changes(kept: list[dict], plan: PagePlan) -> list[dict]:
         for change in plan.history
     ]
     return kept + planned[:room]
-
-
-def summarise_counts(run: SyncRun) -> Counter:
-    """The run's counters by their plan names (for the command's summary and tests)."""
-    return Counter({name: getattr(run, field) for name, field in COUNTERS.items()})

@@ -372,14 +372,15 @@ class PagePlanner:
         for diff in diffs:
             if diff.field == "is_active":
                 site.is_active = diff.new == ACTIVE
-                self.plan.counts["sites_reactivated" if site.is_active else "sites_deactivated"] += 1
+                if not site.is_active:
+                    self.plan.counts["sites_deactivated"] += 1
             elif diff.field == "customer":
                 site.customer = customer  # the HaloPSA site moved to another client
             else:
                 setattr(site, diff.field, wanted[diff.field])
             self.plan.site_fields.add(diff.field)
             self._record(customer.pk, site.pk, diff)
-        if any(diff.field != "is_active" for diff in diffs):
+        if site.is_active:  # changed or reactivated; a deactivation is counted as such above
             self.plan.counts["sites_updated"] += 1
         site.updated_at = self.context.now  # bulk_update does not apply auto_now
         self.plan.changed_sites[site.pk] = site

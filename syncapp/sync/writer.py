@@ -61,9 +61,8 @@ def load_page_state(clients: tuple[HaloClientRecord, ...], context: RunContext) 
     return PageState(links, unchanged, fingerprints, customers, sites_by_customer, sites_by_halo_id, directory)
 
 
-def write_page_plan(plan: PagePlan, context: RunContext) -> int:
-    """Apply a page's plan (the caller holds the transaction); returns the number of rows written."""
-    rows = 0
+def write_page_plan(plan: PagePlan, context: RunContext) -> None:
+    """Apply a page's plan (the caller holds the transaction)."""
     now = connection.ops.adapt_datetimefield_value(context.now)
     new_sites = list(plan.new_sites)
     if plan.new_customers:
@@ -78,7 +77,6 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> int:
             for new, customer in zip(plan.new_customers, customers, strict=True)
             for site in new.sites
         ]
-        rows += 2 * len(customers)
     site_ids: dict[int, int] = {}
     if new_sites:
         _insert_rows(
@@ -88,16 +86,12 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> int:
         )
         # The history rows name the new sites; their HaloPSA ids find them again in one query.
         site_ids = dict(Site.objects.filter(halo_id__in=[s.halo_id for s in new_sites]).values_list("halo_id", "id"))
-        rows += len(new_sites)
     if plan.changed_customers:
         Customer.objects.bulk_update(plan.changed_customers.values(), [*sorted(plan.customer_fields), "updated_at"])
-        rows += len(plan.changed_customers)
     if plan.changed_sites:
         Site.objects.bulk_update(plan.changed_sites.values(), [*sorted(plan.site_fields), "updated_at"])
-        rows += len(plan.changed_sites)
     if plan.changed_links:
         HaloLink.objects.bulk_update(plan.changed_links.values(), sorted(plan.link_fields))
-        rows += len(plan.changed_links)
     history = [*plan.history, *_creation_rows(plan, new_sites, site_ids)]
     if history:
         run_id = context.run_id
@@ -106,23 +100,18 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> int:
             ("customer", "site", "action", "field", "old_value", "new_value", "origin", "sync_run", "changed_at"),
             [(*row, ChangeOrigin.SYNC.value, run_id, now) for row in history],
         )
-        rows += len(history)
     if plan.new_directory:
         _insert_rows(
             HaloClientEntry,
             ("halo_id", "name", "is_ticked", "is_inactive", "last_seen_at"),
             [(e.halo_id, e.name, e.is_ticked, e.is_inactive, now) for e in plan.new_directory],
         )
-        rows += len(plan.new_directory)
     if plan.changed_directory:
         HaloClientEntry.objects.bulk_update(
             plan.changed_directory, ["name", "is_ticked", "is_inactive", "last_seen_at"]
         )
-        rows += len(plan.changed_directory)
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
-        rows += len(plan.new_duplicates)
-    return rows
 
 
 def _creation_rows(plan: PagePlan, new_sites: list[NewSite], site_ids: dict[int, int]) -> Iterable[HistoryRow]:
