@@ -183,6 +183,8 @@ HALO_MAX_RETRIES = env.int("HALO_MAX_RETRIES", default=5)
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
+# How often a running sync beats its heartbeat, also while HaloPSA's pacing holds it between pages.
+SYNC_HEARTBEAT_SECONDS = env.int("SYNC_HEARTBEAT_SECONDS", default=30)
 # How long one task slice may run before it checkpoints and re-queues the rest of the sync.
 SYNC_SLICE_SECONDS = env.int("SYNC_SLICE_SECONDS", default=10 * 60)
 # The schedule's defaults when first created: on for the demo (`make run` sets it), off in production.

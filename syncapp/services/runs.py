@@ -1,16 +1,18 @@
 """Sync run lifecycle: request (one at a time), claim by a worker, heartbeat, close, and abandon stale runs."""
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from syncapp.choices import SyncStatus, SyncTrigger
-from syncapp.exceptions import SyncAlreadyRunning, SyncRunNotClaimable
+from syncapp.exceptions import PortalError, SyncAlreadyRunning, SyncRunNotClaimable
 from syncapp.halo import HaloClient, HaloError, halo_settings_from_django
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import open_sync_run, sync_schedule
@@ -19,7 +21,9 @@ from syncapp.sync.engine import SliceOutcome, SyncEngine
 logger = logging.getLogger("syncapp.sync")
 
 
-def sync_run_request(*, actor: AbstractBaseUser | None, trigger: SyncTrigger, dry_run: bool = False) -> SyncRun:
+def sync_run_request(
+    *, actor: AbstractBaseUser | None, trigger: SyncTrigger, dry_run: bool = False, _retry: bool = False
+) -> SyncRun:
     """Queue a sync run and its task (on commit); raise SyncAlreadyRunning with the open run if there is one."""
     abandon_stale_sync_runs()
     now = timezone.now()
@@ -36,8 +40,10 @@ def sync_run_request(*, actor: AbstractBaseUser | None, trigger: SyncTrigger, dr
     except IntegrityError:
         # The partial unique constraint is the arbiter: whoever lost the race is told who won.
         running = open_sync_run()
-        if running is None:  # the other run closed in between; one retry is enough to be fair
-            return sync_run_request(actor=actor, trigger=trigger, dry_run=dry_run)
+        if running is None and not _retry:  # the other run closed in between: try once more
+            return sync_run_request(actor=actor, trigger=trigger, dry_run=dry_run, _retry=True)
+        if running is None:
+            raise PortalError("Another sync started and finished at this very moment; please try again.") from None
         raise SyncAlreadyRunning(running) from None
     # The command line runs its sync in the foreground; every other trigger hands it to a worker.
     if trigger != SyncTrigger.COMMAND:
@@ -83,6 +89,33 @@ def sync_run_finish(*, run: SyncRun, status: SyncStatus, error_message: str = ""
     return run
 
 
+@contextmanager
+def sync_run_kept_alive(*, run_id: int, every: float | None = None) -> Iterator[None]:
+    """Beat a running run's heartbeat from a background thread while the block runs.
+
+    The engine also writes the heartbeat with every page, but HaloPSA's pacing (300 requests per rolling 5 minutes)
+    can hold one request for minutes; without beats in between, the next request for a run would close this live
+    one as abandoned and start a second. A worker that dies takes this thread with it, so its run still goes stale.
+    """
+    interval = settings.SYNC_HEARTBEAT_SECONDS if every is None else every
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING).update(heartbeat_at=timezone.now())
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name=f"sync-run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def abandon_stale_sync_runs() -> int:
     """Close open runs whose heartbeat is older than SYNC_STALE_AFTER_SECONDS, so they never block the next one."""
     now = timezone.now()
@@ -118,7 +151,7 @@ def sync_run_execute(
     """
     run = sync_run_resume(run_id=run_id) if resume else sync_run_claim(run_id=run_id)
     try:
-        with halo or HaloClient(halo_settings_from_django()) as client:
+        with sync_run_kept_alive(run_id=run.pk), halo or HaloClient(halo_settings_from_django()) as client:
             outcome = SyncEngine(run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page).execute()
     except HaloError as error:
         if error.transient:
@@ -154,8 +187,8 @@ def scheduled_sync_request_if_due() -> SyncRun | None:
         return None
     try:
         return sync_run_request(actor=None, trigger=SyncTrigger.SCHEDULED)
-    except SyncAlreadyRunning:
-        return None  # a manual run is going on: the next tick tries again
+    except PortalError:
+        return None  # a manual run is going on (or just ended): the next tick tries again
 
 
 def _reloaded(run: SyncRun) -> SyncRun:

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from syncapp.choices import SyncTrigger
-from syncapp.exceptions import SyncAlreadyRunning
+from syncapp.exceptions import PortalError, SyncAlreadyRunning
 from syncapp.filters import RunChangeFilter
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import (
@@ -83,6 +83,9 @@ def sync_halopsa(request: HttpRequest) -> HttpResponse:
         except SyncAlreadyRunning as running:
             messages.warning(request, str(running))
             return redirect(running.run)
+        except PortalError as error:
+            messages.error(request, str(error))
+            return redirect("syncapp:sync-halopsa")
         messages.success(request, f"HaloPSA sync queued as run #{run.pk}. Progress is shown below.")
         return redirect(run)
     # A dead worker's run would otherwise hide the Confirm button until somebody else asked for a run.

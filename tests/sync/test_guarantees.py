@@ -238,3 +238,21 @@ def test_sync_halo_command_exits_non_zero_when_the_run_fails(halo_sim, settings)
     with pytest.raises(CommandError, match="failed"):
         call_command("sync_halo")
     assert SyncRun.objects.get().status == SyncStatus.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_held_between_pages_keeps_its_heartbeat_and_is_not_abandoned(settings) -> None:
+    import time
+
+    from syncapp.services.runs import abandon_stale_sync_runs, sync_run_kept_alive
+
+    stale_since = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS + 60)
+    run = SyncRunFactory(status=SyncStatus.RUNNING, heartbeat_at=stale_since)
+    with sync_run_kept_alive(run_id=run.pk, every=0.01):
+        # As if HaloPSA's pacing held the engine mid-page: only the background beat can keep the run alive.
+        deadline = time.monotonic() + 10
+        while SyncRun.objects.get(pk=run.pk).heartbeat_at == stale_since and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert abandon_stale_sync_runs() == 0
+    run.refresh_from_db()
+    assert run.status == SyncStatus.RUNNING and run.heartbeat_at > stale_since

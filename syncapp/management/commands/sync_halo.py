@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.choices import SyncStatus, SyncTrigger
-from syncapp.exceptions import SyncAlreadyRunning
+from syncapp.exceptions import PortalError
 from syncapp.halo import HaloError
 from syncapp.models import SyncRun
 from syncapp.services.runs import sync_run_execute, sync_run_fail, sync_run_request
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         self.verbosity = verbosity
         try:
             run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND, dry_run=dry_run)
-        except SyncAlreadyRunning as error:
+        except PortalError as error:  # already running, above all
             raise CommandError(str(error)) from error
         self.stdout.write(f"Sync run #{run.pk} started{' (dry run: nothing will be written)' if dry_run else ''}.")
         resume = False
