@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod
+from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError, ManagedFieldEdit
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
@@ -116,6 +116,8 @@ def link_customer(*, customer: Customer, halo_client: HaloClientRecord, actor: A
                 linked_by=actor,
                 linked_at=now,
                 in_scope=halo_client.datagate_ticked,
+                # Until the next sync it is already clear whether this client will sync at all.
+                not_syncing_reason=NotSyncingReason.NONE if halo_client.datagate_ticked else NotSyncingReason.UNTICKED,
                 halo_inactive=halo_client.inactive,
                 last_seen_at=now,
             )

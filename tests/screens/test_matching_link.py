@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod
+from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.forms import parse_halo_reference
 from syncapp.halo import HaloClientRecord
@@ -221,3 +221,12 @@ def test_link_service_refuses_a_customer_already_linked(billing_user) -> None:
     link = HaloLinkFactory(halo_id=1)
     with pytest.raises(LinkError, match="already linked to HaloPSA client 1"):
         link_customer(customer=link.customer, halo_client=record(2), actor=billing_user)
+
+
+def test_linking_an_unticked_client_says_at_once_that_it_will_not_sync(billing_client, halo_sim) -> None:
+    client = halo_sim.edit(lambda t: t.add_client("Dormant Widgets", ticked=False))
+    customer = CustomerFactory(name="Dormant Widgets")
+    response = billing_client.post(match_url(customer), {"halo_reference": str(client["id"]), "step": "link"})
+    assert response.status_code == 302
+    link = HaloLink.objects.get(customer=customer)
+    assert (link.in_scope, link.not_syncing_reason) == (False, NotSyncingReason.UNTICKED)
