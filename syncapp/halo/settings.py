@@ -97,11 +97,16 @@ def _number(settings: object, name: str, default: float, kind: type) -> Any:
         raise HaloConfigError(f"The setting {name} must be a number; it is {value!r}.") from None
 
 
-def halo_settings_from_django() -> HaloSettings:
-    """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete."""
+def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
+    """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete.
+
+    `interactive`: a person is waiting on a page for the answer, so retry once at most rather than back off for
+    half a minute as a background sync may.
+    """
     from django.conf import settings
 
     resource_url = (getattr(settings, "HALO_RESOURCE_URL", "") or "").strip().rstrip("/")
+    retries = _number(settings, "HALO_MAX_RETRIES", 5, int)
     return HaloSettings(
         resource_url=resource_url,
         auth_url=getattr(settings, "HALO_AUTH_URL", "") or (resource_url + "/auth" if resource_url else ""),
@@ -111,6 +116,6 @@ def halo_settings_from_django() -> HaloSettings:
         scope=getattr(settings, "HALO_SCOPE", "") or "all",
         rate_limit=_number(settings, "HALO_RATE_LIMIT", 300, int),
         timeout=_number(settings, "HALO_TIMEOUT", 30.0, float),
-        max_retries=_number(settings, "HALO_MAX_RETRIES", 5, int),
+        max_retries=min(retries, 1) if interactive else retries,
         allow_http=bool(settings.DEBUG or getattr(settings, "HALO_ALLOW_HTTP_LOOPBACK", False)),
     ).validate()

@@ -149,9 +149,9 @@ def halo_client_for_linking(*, customer: Customer, halo_id: int) -> HaloClientRe
     if other is not None and other.pk != customer.pk:
         raise HaloIdLinkedElsewhere(halo_id, other)
     try:
-        with HaloClient(halo_settings_from_django()) as client:
+        with HaloClient(halo_settings_from_django(interactive=True)) as client:
             return client.get_client(halo_id)
     except HaloNotFound:
         raise LinkError(f"No HaloPSA client has id {halo_id}.") from None
-    except HaloError as error:
-        raise LinkError(f"HaloPSA could not be reached: {error}") from None
+    except HaloError as error:  # its message already says what went wrong (unreachable, refused, ...)
+        raise LinkError(f"Could not check the id with HaloPSA. {error}") from None

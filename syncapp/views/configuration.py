@@ -1,7 +1,5 @@
 """Read-only field mappings and the administrators' HaloPSA connection page (settings, schedule, access test)."""
 
-import dataclasses
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -101,8 +99,7 @@ def connection_schedule(request: HttpRequest) -> HttpResponse:
 def connection_test(request: HttpRequest) -> HttpResponse:
     """The "Test account access" button: the same check as `manage.py halo_check`, answered on the page."""
     try:
-        # A person is waiting on this page: one retry at most, not the sync's patient back-off.
-        result, used = run_access_check(dataclasses.replace(halo_settings_from_django(), max_retries=1))
+        result, used = run_access_check(halo_settings_from_django(interactive=True))
     except HaloError as error:
         check = {"ok": False, "message": describe_access_failure(error)}
     else:

@@ -119,3 +119,16 @@ def test_a_non_numeric_rate_limit_is_a_config_error(settings) -> None:
     settings.HALO_RATE_LIMIT = "lots"
     with pytest.raises(HaloConfigError, match="HALO_RATE_LIMIT must be a number"):
         halo_settings_from_django()
+
+
+def test_settings_for_a_waiting_person_retry_once_at_most(settings) -> None:
+    from syncapp.halo import halo_settings_from_django
+
+    settings.HALO_RESOURCE_URL = "https://tenant.halopsa.example"
+    settings.HALO_AUTH_URL = "https://tenant.halopsa.example/auth"
+    settings.HALO_CLIENT_ID, settings.HALO_CLIENT_SECRET = "id", "secret"
+    settings.HALO_MAX_RETRIES = 5
+    assert halo_settings_from_django().max_retries == 5
+    assert halo_settings_from_django(interactive=True).max_retries == 1
+    settings.HALO_MAX_RETRIES = 0
+    assert halo_settings_from_django(interactive=True).max_retries == 0

@@ -51,6 +51,7 @@ def halo_unreachable(settings) -> str:
     settings.HALO_RESOURCE_URL = f"http://127.0.0.1:{port}"
     settings.HALO_AUTH_URL = f"http://127.0.0.1:{port}/auth"
     settings.HALO_CLIENT_SECRET = "unused"
-    settings.HALO_MAX_RETRIES = 0
+    settings.HALO_ALLOW_HTTP_LOOPBACK = True  # or the https rule, not the dead port, would be what fails
+    settings.HALO_MAX_RETRIES = 0  # a person-facing check retries once at most anyway; none keeps tests quick
     settings.HALO_TIMEOUT = 2.0
     return settings.HALO_RESOURCE_URL

@@ -87,4 +87,5 @@ def test_test_account_access_reports_success(admin_client_, halo_sim) -> None:
 def test_test_account_access_reports_an_unreachable_halopsa(admin_client_, halo_unreachable) -> None:
     html = admin_client_.post(TEST_ACCESS).content.decode()
     assert "HaloPSA check failed:" in html
+    assert "could not be reached" in html  # the dead port, not some other refusal, is what is reported
     assert "message-error" in html
