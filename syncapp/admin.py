@@ -1,4 +1,4 @@
-"""Django admin for every model; sync runs and the field history are read-only there."""
+"""Django admin for every model; runs and history are read-only there, customers and sites cannot be deleted."""
 
 from django.contrib import admin
 
@@ -27,14 +27,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class NeverDeletedAdmin(admin.ModelAdmin):
+    """Customers and sites are made inactive, never deleted: their billing history must survive."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class SiteInline(admin.TabularInline):
     model = Site
     extra = 0
+    can_delete = False
     fields = ("name", "address_1", "city", "postcode", "country", "halo_id", "is_active")
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(NeverDeletedAdmin):
     list_display = ("name", "city", "is_active", "updated_at")
     list_filter = ("is_active",)
     search_fields = ("name",)
@@ -42,7 +50,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(NeverDeletedAdmin):
     list_display = ("name", "customer", "city", "halo_id", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "customer__name")

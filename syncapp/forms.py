@@ -6,8 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from django import forms
 from django.core.validators import MinValueValidator
 
-from syncapp.models import Customer, SyncSchedule
-from syncapp.services.schedule import MIN_INTERVAL_MINUTES
+from syncapp.models import SCHEDULE_MIN_INTERVAL_MINUTES, Customer, SyncSchedule
 
 # HaloPSA client ids are positive database integers; anything larger is a typo, never a client.
 MAX_HALO_ID = 2_147_483_647
@@ -113,7 +112,6 @@ class SyncScheduleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         interval = self.fields["interval_minutes"]
-        interval.widget.attrs["min"] = MIN_INTERVAL_MINUTES
-        interval.validators.append(
-            MinValueValidator(MIN_INTERVAL_MINUTES, message=f"Choose at least {MIN_INTERVAL_MINUTES} minutes.")
-        )
+        minimum = SCHEDULE_MIN_INTERVAL_MINUTES
+        interval.widget.attrs["min"] = minimum
+        interval.validators.append(MinValueValidator(minimum, message=f"Choose at least {minimum} minutes."))

@@ -1,5 +1,7 @@
 """Customers, sites, HaloPSA links, sync runs and the per-field history: the portal's data model."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ from syncapp.choices import (
     SyncStatus,
     SyncTrigger,
 )
+
+# The shortest interval of the "HaloPSA Product Sync" schedule: the database, the form and the service all use it.
+SCHEDULE_MIN_INTERVAL_MINUTES = 5
 
 TEXT = {"max_length": 255, "blank": True, "default": ""}
 LONG_TEXT = {"max_length": 1000, "blank": True, "default": ""}
@@ -92,8 +97,6 @@ class HaloLink(models.Model):
     main_site_missing = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
-    # Digest of the HaloPSA data the sync last applied; "" forces a full comparison at the next sync.
-    fingerprint = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["halo_id"]
@@ -163,6 +166,17 @@ class SyncRun(models.Model):
         return self.status in SyncStatus.open_values()
 
     @property
+    def is_not_responding(self) -> bool:
+        """Open, but without a heartbeat for SYNC_STALE_AFTER_SECONDS: its worker is gone or none picked it up.
+
+        Read alone, so a page can say so without writing; beat's tick or the next sync request closes the run.
+        """
+        if not self.is_open:
+            return False
+        cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+        return self.heartbeat_at is None or self.heartbeat_at < cutoff
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
@@ -180,8 +194,9 @@ class FieldChangeQuerySet(models.QuerySet):
 class FieldChange(models.Model):
     """One history row: a changed field (or a creation, link or unlink) of a customer or a site. Append-only."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="field_changes")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="field_changes")
+    # PROTECT: billing history outlives any attempt to delete its customer or site, a cascade included.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="field_changes")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="field_changes")
     action = models.CharField(max_length=20, choices=ChangeAction.choices, default=ChangeAction.CHANGED)
     field = models.CharField(max_length=64, blank=True, default="")
     old_value = models.TextField(blank=True, default="")
@@ -272,7 +287,10 @@ class SyncSchedule(models.Model):
         verbose_name = "sync schedule"
         constraints = [
             models.CheckConstraint(condition=Q(singleton=1), name="sync_schedule_is_a_singleton"),
-            models.CheckConstraint(condition=Q(interval_minutes__gte=5), name="sync_schedule_interval_at_least_5"),
+            models.CheckConstraint(
+                condition=Q(interval_minutes__gte=SCHEDULE_MIN_INTERVAL_MINUTES),
+                name="sync_schedule_interval_at_least_5",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,9 +10,18 @@ from syncapp.choices import NotSyncingReason
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.selectors.customers import halo_client_url
+from syncapp.sync.counters import RunCounter
 from syncapp.templatetags.portal_tags import format_duration, run_status_badge
 
 TABLE_TEMPLATE = "syncapp/_table.html"
+# The counters the sync history shows per run, in this order; the last one is highlighted when not zero.
+RUN_LIST_COUNTERS = (
+    RunCounter.CREATED,
+    RunCounter.UPDATED,
+    RunCounter.UNCHANGED,
+    RunCounter.DEACTIVATED,
+    RunCounter.FAILED,
+)
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
 
 
@@ -75,7 +84,9 @@ class SyncRunTable(tables.Table):
     queued_at = tables.DateTimeColumn(verbose_name="When", format="j M Y, H:i")
     duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
     counts = tables.Column(
-        verbose_name="Created · updated · unchanged · deactivated · failed", empty_values=(), orderable=False
+        verbose_name=" · ".join(counter.label for counter in RUN_LIST_COUNTERS).capitalize(),
+        empty_values=(),
+        orderable=False,
     )
 
     class Meta:
@@ -104,15 +115,13 @@ class SyncRunTable(tables.Table):
     def render_counts(self, record: SyncRun) -> SafeString:
         if record.is_open:
             return format_html('<span class="muted">{}</span>', "in progress")
+        values = [getattr(record, counter.field) for counter in RUN_LIST_COUNTERS]
         return format_html(
             '<span class="counts"><b class="c-created">{}</b> · <b class="c-updated">{}</b> · {} · {} · '
             '<b class="{}">{}</b></span>',
-            record.created_count,
-            record.updated_count,
-            record.unchanged_count,
-            record.deactivated_count,
-            "c-failed" if record.failed_count else "",
-            record.failed_count,
+            *values[:4],
+            "c-failed" if values[4] else "",
+            values[4],
         )
 
 

@@ -3,6 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from syncapp.choices import ChangeOrigin, LinkMethod, SyncStatus, SyncTrigger
 from syncapp.models import Customer, FieldChange, HaloClientEntry, HaloLink, Site, SyncRun
@@ -61,6 +62,7 @@ class SyncRunFactory(factory.django.DjangoModelFactory):
 
     trigger = SyncTrigger.MANUAL
     status = SyncStatus.SUCCEEDED
+    heartbeat_at = factory.LazyFunction(timezone.now)  # a run is requested with a heartbeat
 
 
 class FieldChangeFactory(factory.django.DjangoModelFactory):

@@ -14,18 +14,22 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 @dataclass(frozen=True)
 class HaloSettings:
-    """Where HaloPSA lives, how to authenticate, and how politely to call it."""
+    """Where HaloPSA lives, how to authenticate, and how politely to call it.
+
+    The deployment's values and their defaults are declared once, in portal/settings.py (HALO_*); the defaults here
+    are HaloPSA's own facts (its 5-minute rate window) and the client's back-off ceiling, which nobody configures.
+    """
 
     resource_url: str
     auth_url: str
     tenant: str
     client_id: str
     client_secret: str = field(repr=False)
-    scope: str = "all"
-    rate_limit: int = 300
+    scope: str
+    rate_limit: int
+    timeout: float
+    max_retries: int
     rate_window: float = 300.0
-    timeout: float = 30.0
-    max_retries: int = 5
     backoff_cap: float = 60.0
     allow_http: bool = False
 
@@ -87,10 +91,8 @@ def _check_url(label: str, url: str, allow_http: bool) -> None:
     raise HaloConfigError(f"The {label} must start with https://: {url!r}.")
 
 
-def _number(settings: object, name: str, default: float, kind: type) -> Any:
-    value = getattr(settings, name, None)
-    if value is None or value == "":
-        return kind(default)
+def _number(settings: object, name: str, kind: type) -> Any:
+    value = getattr(settings, name)
     try:
         return kind(value)
     except (TypeError, ValueError):
@@ -105,17 +107,18 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
     """
     from django.conf import settings
 
-    resource_url = (getattr(settings, "HALO_RESOURCE_URL", "") or "").strip().rstrip("/")
-    retries = _number(settings, "HALO_MAX_RETRIES", 5, int)
+    resource_url = (settings.HALO_RESOURCE_URL or "").strip().rstrip("/")
+    retries = _number(settings, "HALO_MAX_RETRIES", int)
     return HaloSettings(
         resource_url=resource_url,
-        auth_url=getattr(settings, "HALO_AUTH_URL", "") or (resource_url + "/auth" if resource_url else ""),
-        tenant=getattr(settings, "HALO_TENANT", "") or "",
-        client_id=getattr(settings, "HALO_CLIENT_ID", "") or "",
-        client_secret=getattr(settings, "HALO_CLIENT_SECRET", "") or "",
-        scope=getattr(settings, "HALO_SCOPE", "") or "all",
-        rate_limit=_number(settings, "HALO_RATE_LIMIT", 300, int),
-        timeout=_number(settings, "HALO_TIMEOUT", 30.0, float),
+        # An empty HALO_AUTH_URL means HaloPSA's default: the authorisation server under the resource URL.
+        auth_url=settings.HALO_AUTH_URL or (resource_url + "/auth" if resource_url else ""),
+        tenant=settings.HALO_TENANT or "",
+        client_id=settings.HALO_CLIENT_ID or "",
+        client_secret=settings.HALO_CLIENT_SECRET or "",
+        scope=settings.HALO_SCOPE or "",
+        rate_limit=_number(settings, "HALO_RATE_LIMIT", int),
+        timeout=_number(settings, "HALO_TIMEOUT", float),
         max_retries=min(retries, 1) if interactive else retries,
-        allow_http=bool(settings.DEBUG or getattr(settings, "HALO_ALLOW_HTTP_LOOPBACK", False)),
+        allow_http=bool(settings.DEBUG or settings.HALO_ALLOW_HTTP_LOOPBACK),
     ).validate()

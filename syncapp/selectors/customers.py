@@ -13,7 +13,7 @@ from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
 
 def halo_client_url(halo_id: int | None) -> str | None:
     """The HaloPSA page of a client, when the HaloPSA resource URL is configured."""
-    resource_url = (getattr(settings, "HALO_RESOURCE_URL", "") or "").strip().rstrip("/")
+    resource_url = (settings.HALO_RESOURCE_URL or "").strip().rstrip("/")
     if not halo_id or not resource_url:
         return None
     return f"{resource_url}/customers?clientid={halo_id}"

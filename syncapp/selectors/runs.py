@@ -22,14 +22,17 @@ def sync_run_list() -> QuerySet[SyncRun]:
 
 
 def sync_schedule() -> SyncSchedule:
-    """The schedule row, created on first read with the deployment's defaults (on for the demo, off otherwise)."""
-    schedule, _ = SyncSchedule.objects.get_or_create(
-        singleton=1,
-        defaults={
-            "enabled": settings.SYNC_SCHEDULE_DEFAULT_ENABLED,
-            "interval_minutes": settings.SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES,
-        },
-    )
+    """The schedule row; before an administrator first saves it, an unsaved one with the deployment's defaults.
+
+    A read never writes: the row is created by the first save (services.schedule.update_sync_schedule).
+    """
+    schedule = SyncSchedule.objects.filter(singleton=1).first()
+    if schedule is None:
+        schedule = SyncSchedule(
+            singleton=1,
+            enabled=settings.SYNC_SCHEDULE_DEFAULT_ENABLED,
+            interval_minutes=settings.SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES,
+        )
     return schedule
 
 

@@ -91,11 +91,11 @@ def sync_run_finish(*, run: SyncRun, status: SyncStatus, error_message: str = ""
 
 @contextmanager
 def sync_run_kept_alive(*, run_id: int, every: float | None = None) -> Iterator[None]:
-    """Beat a running run's heartbeat from a background thread while the block runs.
+    """Beat a running run's heartbeat from a background thread while the block runs: the run's one heartbeat.
 
-    The engine also writes the heartbeat with every page, but HaloPSA's pacing (300 requests per rolling 5 minutes)
-    can hold one request for minutes; without beats in between, the next request for a run would close this live
-    one as abandoned and start a second. A worker that dies takes this thread with it, so its run still goes stale.
+    A beat every SYNC_HEARTBEAT_SECONDS whatever the sync is doing, also while HaloPSA's pacing (300 requests per
+    rolling 5 minutes) holds one request for minutes; the engine itself never writes the heartbeat. A worker that
+    dies takes this thread with it, so its run goes stale and is shown as not responding.
     """
     interval = settings.SYNC_HEARTBEAT_SECONDS if every is None else every
     stop = threading.Event()

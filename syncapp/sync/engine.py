@@ -1,41 +1,25 @@
 """The sync engine: fetch sites and client pages from HaloPSA, plan each page, apply it in one transaction."""
 
 import logging
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
 
-from syncapp.choices import NotSyncingReason
+from syncapp.choices import ChangeAction, NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClient, HaloError, HaloSiteRecord
 from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
+from syncapp.sync.counters import RunCounter, run_counter_fields
 from syncapp.sync.normalise import name_key
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
 from syncapp.sync.writer import load_page_state, write_page_plan
 
 logger = logging.getLogger("syncapp.sync")
 
-# Run counters a page adds to, by the plan's count name.
-COUNTERS = {
-    "created": "created_count",
-    "updated": "updated_count",
-    "unchanged": "unchanged_count",
-    "deactivated": "deactivated_count",
-    "reactivated": "reactivated_count",
-    "failed": "failed_count",
-    "not_syncing": "not_syncing_count",
-    "duplicates": "duplicate_count",
-    "sites_created": "sites_created_count",
-    "sites_updated": "sites_updated_count",
-    "sites_deactivated": "sites_deactivated_count",
-}
 PLANNED_CHANGES_KEPT = 5000  # a dry run keeps this many planned changes on the run; the counts cover the rest
-HEARTBEAT_EVERY_SECONDS = 5.0
 
 
 class SliceOutcome(StrEnum):
@@ -60,7 +44,6 @@ class SyncEngine:
         self.clock = clock
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
         self.on_page = on_page
-        self._last_heartbeat = 0.0
         self._next_page: int | None = 1
 
     def execute(self) -> SliceOutcome:
@@ -68,8 +51,7 @@ class SyncEngine:
         self._next_page = int(checkpoint.get("page_no", 1))
         seen_ids: set[int] = set(checkpoint.get("seen_ids", []))
         try:
-            with _prompt_thread_switching():
-                return self._execute(seen_ids)
+            return self._execute(seen_ids)
         except HaloError as error:
             if error.transient and self._next_page is not None:
                 # Keep the pages already applied: a retry of the task resumes at the first page not yet written.
@@ -124,7 +106,6 @@ class SyncEngine:
             for site in page.sites:
                 by_client[site.client_id].append(site)
                 by_id[site.id] = site
-            self._heartbeat()
         return dict(by_client), by_id
 
     def _record_traffic(self) -> None:
@@ -136,12 +117,10 @@ class SyncEngine:
     def _apply(self, plan: PagePlan, context: RunContext, *, progress_total: int, progress_done: int) -> None:
         """Write the page and the run's progress in one transaction, so a crash never leaves half a page."""
         run = self.run
-        for name, value in plan.counts.items():
-            if name in COUNTERS:
-                setattr(run, COUNTERS[name], getattr(run, COUNTERS[name]) + value)
+        for counter, value in plan.counts.items():
+            setattr(run, counter.field, getattr(run, counter.field) + value)
         run.failures = [*run.failures, *plan.failures]
         run.progress_total, run.progress_done = progress_total, progress_done
-        run.heartbeat_at = timezone.now()
         self._record_traffic()
         with transaction.atomic():
             if run.dry_run:
@@ -149,17 +128,15 @@ class SyncEngine:
             elif not plan.is_empty():
                 write_page_plan(plan, context)
             self._save_run(
-                *COUNTERS.values(),
+                *run_counter_fields(),
                 "failures",
                 "progress_total",
                 "progress_done",
                 "requests_made",
                 "rate_limited_count",
                 "used_detail_fallback",
-                "heartbeat_at",
                 "planned_changes",
             )
-        self._last_heartbeat = self.clock()
         if self.on_page:
             self.on_page(run)
 
@@ -167,7 +144,8 @@ class SyncEngine:
         """After a complete listing only: links whose client HaloPSA no longer lists are marked "not syncing"."""
         not_missing = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING)
         missing = [(pk, halo_id) for pk, halo_id in not_missing.values_list("id", "halo_id") if halo_id not in seen_ids]
-        self.run.not_syncing_count += len(missing)
+        counter = RunCounter.NOT_SYNCING.field
+        setattr(self.run, counter, getattr(self.run, counter) + len(missing))
         if missing and not self.run.dry_run:
             HaloLink.objects.filter(pk__in=[pk for pk, _ in missing]).update(
                 not_syncing_reason=NotSyncingReason.MISSING, in_scope=False
@@ -180,21 +158,13 @@ class SyncEngine:
                     for _, halo_id in missing
                 ),
             ][:PLANNED_CHANGES_KEPT]
-        self._save_run("not_syncing_count", "planned_changes")
+        self._save_run(counter, "planned_changes")
 
     # --- run bookkeeping -----------------------------------------------------------------------------------
     def _stage(self, stage: str) -> None:
+        # The heartbeat is not the engine's: sync_run_kept_alive beats it, also while HaloPSA's pacing holds a call.
         self.run.stage = stage
-        self.run.heartbeat_at = timezone.now()
-        self._save_run("stage", "heartbeat_at")
-        self._last_heartbeat = self.clock()
-
-    def _heartbeat(self) -> None:
-        if self.clock() - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
-            self.run.heartbeat_at = timezone.now()
-            self._record_traffic()
-            self._save_run("heartbeat_at", "requests_made", "rate_limited_count", "used_detail_fallback")
-            self._last_heartbeat = self.clock()
+        self._save_run("stage")
 
     def _checkpoint(self, next_page: int, seen_ids: set[int]) -> None:
         self.run.checkpoint = {"page_no": next_page, "seen_ids": sorted(seen_ids)}
@@ -202,22 +172,6 @@ class SyncEngine:
 
     def _save_run(self, *fields: str) -> None:
         SyncRun.objects.filter(pk=self.run.pk).update(**{name: getattr(self.run, name) for name in fields})
-
-
-@contextmanager
-def _prompt_thread_switching(interval: float = 0.0005) -> Iterator[None]:
-    """Let the HaloPSA client's fetch-ahead thread take the interpreter back promptly while a sync runs.
-
-    When a HaloPSA response arrives, that thread waits for this one to yield the GIL, by default after up to
-    5 ms of planning or writing: on hundreds of pages that was most of what the sync spent beyond the bare
-    download time (measured in bench/). The setting is the process's, so it is restored afterwards.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, interval))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def _unlinked_customers_by_name_key() -> dict[str, list[int]]:
@@ -253,5 +207,6 @@ def _planned_changes(kept: list[dict], plan: PagePlan) -> list[dict]:
             "new": change.new_value,
         }
         for change in plan.history
+        if change.action == ChangeAction.CHANGED
     ]
     return kept + planned[:room]

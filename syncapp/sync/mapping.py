@@ -4,7 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db.models import Model
+
 from syncapp.halo import HaloClientRecord, HaloSiteRecord
+from syncapp.models import Customer, Site
 from syncapp.sync.normalise import normalise_email_list, normalise_text
 
 
@@ -72,51 +75,64 @@ def _attention(source: ClientSource) -> str:
     return f"{first} {last}".strip()
 
 
+def _label(model: type[Model], field: str) -> str:
+    """A field's label is its model field's verbose_name: declared once, in models.py."""
+    return str(model._meta.get_field(field).verbose_name)
+
+
 CUSTOMER_FIELDS: tuple[FieldMapping, ...] = (
-    FieldMapping("name", "Customer name", "Client name", lambda s: s.client.name),
+    FieldMapping("name", _label(Customer, "name"), "Client name", lambda s: s.client.name),
     FieldMapping(
         "postal_address_1",
-        "Postal Address 1",
+        _label(Customer, "postal_address_1"),
         "Main site address line 1",
         _main_site_line("line1"),
         from_main_site=True,
     ),
     FieldMapping(
         "postal_address_2",
-        "Postal Address 2",
+        _label(Customer, "postal_address_2"),
         "Main site address line 2",
         _main_site_line("line2"),
         from_main_site=True,
     ),
-    FieldMapping("city", "City", "Main site address line 3", _main_site_line("line3"), from_main_site=True),
-    FieldMapping("state", "State", "Main site address line 4", _main_site_line("line4"), from_main_site=True),
-    FieldMapping("postcode", "Zip/Postal Code", "Main site postcode", _main_site_line("postcode"), from_main_site=True),
+    FieldMapping(
+        "city", _label(Customer, "city"), "Main site address line 3", _main_site_line("line3"), from_main_site=True
+    ),
+    FieldMapping(
+        "state", _label(Customer, "state"), "Main site address line 4", _main_site_line("line4"), from_main_site=True
+    ),
+    FieldMapping(
+        "postcode", _label(Customer, "postcode"), "Main site postcode", _main_site_line("postcode"), from_main_site=True
+    ),
     FieldMapping(
         "contact_phone",
-        "Contact Phone",
+        _label(Customer, "contact_phone"),
         "Main site phone number",
         lambda s: s.main_site.phone if s.main_site else "",
         from_main_site=True,
     ),
     FieldMapping(
         "invoice_email_to",
-        "Email invoice to",
+        _label(Customer, "invoice_email_to"),
         "Accounts e-mail address (accountsemailaddress; several separated by ';')",
         lambda s: s.client.accounts_email,
         kind=ValueKind.EMAIL_LIST,
     ),
     FieldMapping(
         "invoice_email_cc",
-        "CC Invoice to",
+        _label(Customer, "invoice_email_cc"),
         "Accounts CC e-mail address (accountsccemailaddress; several separated by ';')",
         lambda s: s.client.accounts_cc_email,
         kind=ValueKind.EMAIL_LIST,
     ),
-    FieldMapping("invoice_attention", "Invoice attention of", "Accounts first name + last name", _attention),
+    FieldMapping(
+        "invoice_attention", _label(Customer, "invoice_attention"), "Accounts first name + last name", _attention
+    ),
     *(
         FieldMapping(
             f"extra_field_{n}",
-            f"Extra Field {n}",
+            _label(Customer, f"extra_field_{n}"),
             f"Client custom field no. {n} by id (Datagate checkbox excluded), its display text",
             _extra_field(n - 1),
         )
@@ -124,17 +140,17 @@ CUSTOMER_FIELDS: tuple[FieldMapping, ...] = (
     ),
 )
 
-CUSTOMER_LOCAL_FIELDS: tuple[LocalField, ...] = (LocalField("country", "Country"),)
+CUSTOMER_LOCAL_FIELDS: tuple[LocalField, ...] = (LocalField("country", _label(Customer, "country")),)
 
 SITE_FIELDS: tuple[FieldMapping, ...] = (
-    FieldMapping("name", "Name", "Site name", lambda site: site.name),
-    FieldMapping("address_1", "Address 1", "Address line 1", lambda site: site.address.line1),
-    FieldMapping("address_2", "Address 2", "Address line 2", lambda site: site.address.line2),
-    FieldMapping("city", "City", "Address line 3", lambda site: site.address.line3),
-    FieldMapping("postcode", "Zip/Postal Code", "Postcode", lambda site: site.address.postcode),
+    FieldMapping("name", _label(Site, "name"), "Site name", lambda site: site.name),
+    FieldMapping("address_1", _label(Site, "address_1"), "Address line 1", lambda site: site.address.line1),
+    FieldMapping("address_2", _label(Site, "address_2"), "Address line 2", lambda site: site.address.line2),
+    FieldMapping("city", _label(Site, "city"), "Address line 3", lambda site: site.address.line3),
+    FieldMapping("postcode", _label(Site, "postcode"), "Postcode", lambda site: site.address.postcode),
 )
 
-SITE_LOCAL_FIELDS: tuple[LocalField, ...] = (LocalField("country", "Country"),)
+SITE_LOCAL_FIELDS: tuple[LocalField, ...] = (LocalField("country", _label(Site, "country")),)
 
 CUSTOMER_MANAGED_FIELDS: frozenset[str] = frozenset(m.field for m in CUSTOMER_FIELDS)
 SITE_MANAGED_FIELDS: frozenset[str] = frozenset(m.field for m in SITE_FIELDS)

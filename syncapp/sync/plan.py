@@ -1,14 +1,13 @@
 """Planning one page of a sync: given the HaloPSA records and what the database holds, decide every write."""
 
 import functools
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
-from syncapp.choices import ChangeAction, DuplicateStatus, LinkMethod, NotSyncingReason
+from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClientRecord, HaloSiteRecord
-from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink, Site
+from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
+from syncapp.sync.counters import RunCounter, RunCounts
 from syncapp.sync.diff import (
     ACTIVE,
     FieldDiff,
@@ -17,7 +16,6 @@ from syncapp.sync.diff import (
     diff_customer,
     diff_site,
     site_values,
-    source_fingerprint,
 )
 from syncapp.sync.mapping import ClientSource
 from syncapp.sync.normalise import name_key
@@ -37,97 +35,48 @@ class RunContext:
     # (customer id, HaloPSA id) → status of a recorded possible duplicate
     duplicate_status: dict[tuple[int, int], str]
 
-    def fingerprint(self, client: HaloClientRecord) -> str:
-        return source_fingerprint(client, self.sites_by_client.get(client.id, ()), self.custom_fields.extra_field_ids)
-
-
-class DirectoryRow(NamedTuple):
-    id: int
-    name: str
-    is_ticked: bool
-    is_inactive: bool
-
 
 @dataclass
 class PageState:
-    """What the database holds for one page of clients, loaded in a constant number of queries.
+    """What the database holds now for one page of clients, as whole model instances, loaded in a few queries."""
 
-    Customers and sites are loaded only for clients whose HaloPSA data changed since the sync last applied it
-    (their fingerprint differs) and for clients that may be imported: an unchanged page loads links alone.
-    """
-
-    links: dict[int, HaloLink]  # linked clients to compare in full
-    unchanged: set[int]  # linked clients whose HaloPSA data is what the sync last applied
-    fingerprints: dict[int, str]
-    customers: dict[int, Customer]
+    links: dict[int, HaloLink]  # by HaloPSA client id
+    customers: dict[int, Customer]  # the linked customers, by id
     sites_by_customer: dict[int, list[Site]]
     sites_by_halo_id: dict[int, Site]
-    directory: dict[int, DirectoryRow]
-
-
-class HistoryRow(NamedTuple):
-    """One FieldChange row to insert; origin, run and time are the page's."""
-
-    customer_id: int
-    site_id: int | None
-    action: str
-    field: str
-    old_value: str
-    new_value: str
-
-
-class NewLink(NamedTuple):
-    """A new link's column values (its customer's id comes when the customer is inserted)."""
-
-    halo_id: int
-    method: str
-    linked_at: datetime
-    in_scope: bool
-    halo_inactive: bool
-    not_syncing_reason: str
-    main_site_missing: bool
-    last_seen_at: datetime
-    last_synced_at: datetime
-    fingerprint: str
-
-
-class NewSite(NamedTuple):
-    """A new site's column values; customer_id is None until its new customer is inserted."""
-
-    customer_id: int | None
-    halo_id: int
-    name: str
-    address_1: str
-    address_2: str
-    city: str
-    postcode: str
-    is_active: bool
+    directory: dict[int, HaloClientEntry]  # by HaloPSA client id
 
 
 @dataclass
 class NewCustomer:
+    """A customer to import with its link and sites (unsaved instances that refer to the customer)."""
+
     customer: Customer
-    link: NewLink
-    sites: list[NewSite]
+    link: HaloLink
+    sites: list[Site]
 
 
 @dataclass
 class PagePlan:
-    """Every write one page needs, grouped so the writer can issue a constant number of bulk queries."""
+    """Every write one page needs, as model instances; what changed on each instance is in the *_fields sets.
+
+    The instances to update are whole rows as loaded, so writing the union of a kind's changed fields writes each
+    row's other fields back with the values it already holds.
+    """
 
     new_customers: list[NewCustomer] = field(default_factory=list)
-    new_sites: list[NewSite] = field(default_factory=list)  # sites new to customers that already exist
+    new_sites: list[Site] = field(default_factory=list)  # sites new to customers that already exist
     changed_customers: dict[int, Customer] = field(default_factory=dict)
     customer_fields: set[str] = field(default_factory=set)
     changed_sites: dict[int, Site] = field(default_factory=dict)
     site_fields: set[str] = field(default_factory=set)
     changed_links: dict[int, HaloLink] = field(default_factory=dict)
     link_fields: set[str] = field(default_factory=set)
-    history: list[HistoryRow] = field(default_factory=list)  # changes to rows that already exist
+    history: list[FieldChange] = field(default_factory=list)  # creations and changes, in the order planned
     new_directory: list[HaloClientEntry] = field(default_factory=list)
     changed_directory: list[HaloClientEntry] = field(default_factory=list)
     new_duplicates: list[DuplicateCandidate] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
+    counts: RunCounts = field(default_factory=RunCounts)
     failures: list[dict] = field(default_factory=list)
     seen_ids: list[int] = field(default_factory=list)
 
@@ -173,10 +122,6 @@ class PagePlanner:
     def plan_page(self, clients: tuple[HaloClientRecord, ...]) -> PagePlan:
         for client in clients:
             self.plan.seen_ids.append(client.id)
-            if client.id in self.state.unchanged:
-                # HaloPSA holds exactly what the sync last applied: nothing to compare, nothing to write.
-                self.plan.counts["unchanged" if client.datagate_ticked else "not_syncing"] += 1
-                continue
             self._plan_directory(client)
             try:
                 link = self.state.links.get(client.id)
@@ -185,35 +130,21 @@ class PagePlanner:
                 else:
                     self._plan_linked(client, link)
             except RecordRejected as error:
-                self.plan.counts["failed"] += 1
+                self.plan.counts[RunCounter.FAILED] += 1
                 self.plan.failures.append({"halo_id": client.id, "name": client.name, "message": str(error)})
         return self.plan
 
     # --- what the sync saw of every client ------------------------------------------------------------------
     def _plan_directory(self, client: HaloClientRecord) -> None:
-        row = self.state.directory.get(client.id)
-        seen = (client.name.strip()[:255], client.datagate_ticked, client.inactive)
-        if row is None:
-            self.plan.new_directory.append(
-                HaloClientEntry(
-                    halo_id=client.id,
-                    name=seen[0],
-                    is_ticked=seen[1],
-                    is_inactive=seen[2],
-                    last_seen_at=self.context.now,
-                )
-            )
-        elif (row.name, row.is_ticked, row.is_inactive) != seen:
-            self.plan.changed_directory.append(
-                HaloClientEntry(
-                    id=row.id,
-                    halo_id=client.id,
-                    name=seen[0],
-                    is_ticked=seen[1],
-                    is_inactive=seen[2],
-                    last_seen_at=self.context.now,
-                )
-            )
+        seen = {"name": client.name.strip()[:255], "is_ticked": client.datagate_ticked, "is_inactive": client.inactive}
+        entry = self.state.directory.get(client.id)
+        if entry is None:
+            self.plan.new_directory.append(HaloClientEntry(halo_id=client.id, **seen, last_seen_at=self.context.now))
+        elif any(getattr(entry, name) != value for name, value in seen.items()):
+            for name, value in seen.items():
+                setattr(entry, name, value)
+            entry.last_seen_at = self.context.now
+            self.plan.changed_directory.append(entry)
 
     # --- clients with no customer yet -----------------------------------------------------------------------
     def _plan_unlinked(self, client: HaloClientRecord) -> None:
@@ -226,7 +157,7 @@ class PagePlanner:
             if self.context.duplicate_status.get((customer_id, client.id)) != DuplicateStatus.DIFFERENT
         ]
         if undecided:
-            self.plan.counts["duplicates"] += 1
+            self.plan.counts[RunCounter.DUPLICATES] += 1
             for customer_id in undecided:
                 if (customer_id, client.id) not in self.context.duplicate_status:
                     self.plan.new_duplicates.append(
@@ -249,31 +180,33 @@ class PagePlanner:
         _check_lengths(Customer, values, "Client")
         customer = Customer(**values, is_active=not client.inactive)
         now = self.context.now
-        link = NewLink(
+        link = HaloLink(
+            customer=customer,
             halo_id=client.id,
-            method=LinkMethod.IMPORTED.value,
+            method=LinkMethod.IMPORTED,
             linked_at=now,
             in_scope=True,
             halo_inactive=client.inactive,
-            not_syncing_reason=NotSyncingReason.NONE.value,
+            not_syncing_reason=NotSyncingReason.NONE,
             main_site_missing=main_site is None,
             last_seen_at=now,
             last_synced_at=now,
-            fingerprint=self.state.fingerprints[client.id],
         )
         sites = []
         for halo_site in self.context.sites_by_client.get(client.id, []):
             if halo_site.id in self.state.sites_by_halo_id:
                 continue  # held by another customer: moved when that one's client is synced
-            sites.append(self._new_site(halo_site))
+            sites.append(self._new_site(halo_site, customer))
         self.plan.new_customers.append(NewCustomer(customer, link, sites))
-        self.plan.counts["created"] += 1
-        self.plan.counts["sites_created"] += len(sites)
+        self.plan.history.append(self._created(customer, None))
+        self.plan.history.extend(self._created(customer, site) for site in sites)
+        self.plan.counts[RunCounter.CREATED] += 1
+        self.plan.counts[RunCounter.SITES_CREATED] += len(sites)
 
-    def _new_site(self, halo_site: HaloSiteRecord, customer_id: int | None = None) -> NewSite:
+    def _new_site(self, halo_site: HaloSiteRecord, customer: Customer) -> Site:
         values = site_values(halo_site)
         _check_lengths(Site, values, f"Site {halo_site.id}")
-        return NewSite(customer_id=customer_id, halo_id=halo_site.id, **values, is_active=not halo_site.inactive)
+        return Site(customer=customer, halo_id=halo_site.id, **values, is_active=not halo_site.inactive)
 
     def _main_site(self, client: HaloClientRecord) -> HaloSiteRecord | None:
         site = self.context.site_by_id.get(client.main_site_id) if client.main_site_id else None
@@ -281,7 +214,11 @@ class PagePlanner:
 
     # --- clients linked to a customer -----------------------------------------------------------------------
     def _plan_linked(self, client: HaloClientRecord, link: HaloLink) -> None:
-        fingerprint = self.state.fingerprints[client.id]
+        """Compare what the sync would write with what the database holds now; plan only the differences.
+
+        Nothing remembered from an earlier run takes part, so whatever changed a customer or site meanwhile (an
+        admin edit, a QuerySet.update, a restored backup, a changed mapping) is put right by the next sync.
+        """
         main_site = self._main_site(client) if client.datagate_ticked else None
         link_changes = {
             "in_scope": client.datagate_ticked,
@@ -292,8 +229,7 @@ class PagePlanner:
             link_changes["main_site_missing"] = main_site is None
         self._change_link(link, link_changes)
         if not client.datagate_ticked:
-            self.plan.counts["not_syncing"] += 1
-            self._change_link(link, {"fingerprint": fingerprint})
+            self.plan.counts[RunCounter.NOT_SYNCING] += 1
             return  # unticked: the link is kept and the customer left as it is
 
         customer = self.state.customers[link.customer_id]
@@ -307,31 +243,32 @@ class PagePlanner:
         site_changed = self._plan_sites(client, customer)
         for diff in diffs:
             setattr(customer, diff.field, wanted[diff.field])
-            self._record(customer.pk, None, diff)
+            self._record(customer, None, diff)
         if active is not None:
             customer.is_active = not client.inactive
-            self._record(customer.pk, None, active)
-            self.plan.counts["reactivated" if customer.is_active else "deactivated"] += 1
+            self._record(customer, None, active)
+            self.plan.counts[RunCounter.REACTIVATED if customer.is_active else RunCounter.DEACTIVATED] += 1
         if diffs or active is not None:
             customer.updated_at = self.context.now  # bulk_update does not apply auto_now
             self.plan.changed_customers[customer.pk] = customer
             self.plan.customer_fields.update(d.field for d in diffs)
+            self.plan.customer_fields.add("updated_at")
             if active is not None:
                 self.plan.customer_fields.add("is_active")
         if diffs or active is not None or site_changed:
-            self.plan.counts["updated"] += 1
+            self.plan.counts[RunCounter.UPDATED] += 1
             self._change_link(link, {"last_synced_at": self.context.now})
         else:
-            self.plan.counts["unchanged"] += 1
-        self._change_link(link, {"fingerprint": fingerprint})
+            self.plan.counts[RunCounter.UNCHANGED] += 1
 
     def _change_link(self, link: HaloLink, values: dict) -> None:
+        """Set the link's values that differ; a change to what the sync saw of the client also moves last_seen_at."""
         changed = {name: value for name, value in values.items() if getattr(link, name) != value}
         if not changed:
             return
         for name, value in changed.items():
             setattr(link, name, value)
-        if changed.keys() - {"last_synced_at", "fingerprint"}:
+        if changed.keys() - {"last_synced_at"}:
             link.last_seen_at = self.context.now
             changed["last_seen_at"] = self.context.now
         self.plan.changed_links[link.pk] = link
@@ -344,8 +281,10 @@ class PagePlanner:
         for halo_site in halo_sites:
             site = self.state.sites_by_halo_id.get(halo_site.id)
             if site is None:
-                self.plan.new_sites.append(self._new_site(halo_site, customer.pk))
-                self.plan.counts["sites_created"] += 1
+                new_site = self._new_site(halo_site, customer)
+                self.plan.new_sites.append(new_site)
+                self.plan.history.append(self._created(customer, new_site))
+                self.plan.counts[RunCounter.SITES_CREATED] += 1
                 changed = True
                 continue
             wanted = site_values(halo_site)
@@ -373,17 +312,38 @@ class PagePlanner:
             if diff.field == "is_active":
                 site.is_active = diff.new == ACTIVE
                 if not site.is_active:
-                    self.plan.counts["sites_deactivated"] += 1
+                    self.plan.counts[RunCounter.SITES_DEACTIVATED] += 1
             elif diff.field == "customer":
                 site.customer = customer  # the HaloPSA site moved to another client
             else:
                 setattr(site, diff.field, wanted[diff.field])
             self.plan.site_fields.add(diff.field)
-            self._record(customer.pk, site.pk, diff)
+            self._record(customer, site, diff)
         if site.is_active:  # changed or reactivated; a deactivation is counted as such above
-            self.plan.counts["sites_updated"] += 1
+            self.plan.counts[RunCounter.SITES_UPDATED] += 1
         site.updated_at = self.context.now  # bulk_update does not apply auto_now
+        self.plan.site_fields.add("updated_at")
         self.plan.changed_sites[site.pk] = site
 
-    def _record(self, customer_id: int, site_id: int | None, diff: FieldDiff) -> None:
-        self.plan.history.append(HistoryRow(customer_id, site_id, ChangeAction.CHANGED, diff.field, diff.old, diff.new))
+    # --- history --------------------------------------------------------------------------------------------
+    def _history_row(self, customer: Customer, site: Site | None, **values: str) -> FieldChange:
+        return FieldChange(
+            customer=customer,
+            site=site,
+            origin=ChangeOrigin.SYNC,
+            sync_run_id=self.context.run_id,
+            changed_at=self.context.now,
+            **values,
+        )
+
+    def _created(self, customer: Customer, site: Site | None) -> FieldChange:
+        """The one creation row of a new customer or site (its id is known once the writer has inserted it)."""
+        name = site.name if site is not None else customer.name
+        return self._history_row(customer, site, action=ChangeAction.CREATED, field="", old_value="", new_value=name)
+
+    def _record(self, customer: Customer, site: Site | None, diff: FieldDiff) -> None:
+        self.plan.history.append(
+            self._history_row(
+                customer, site, action=ChangeAction.CHANGED, field=diff.field, old_value=diff.old, new_value=diff.new
+            )
+        )

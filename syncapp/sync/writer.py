@@ -1,49 +1,28 @@
-"""Loading what the database holds for a page, and writing a page's plan in a constant number of bulk queries."""
+"""Loading what the database holds for a page, and writing a page's plan with Django's bulk writes."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable
 
-from django.db import connection
 from django.db.models import Model, Q
 
-from syncapp.choices import ChangeAction, ChangeOrigin, NotSyncingReason
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
-from syncapp.sync.plan import DirectoryRow, HistoryRow, NewLink, NewSite, PagePlan, PageState, RunContext
-
-# What the planner reads or writes of a link; its timestamps are only ever set, never compared, so not loaded.
-LINK_COLUMNS = ("id", "halo_id", "customer_id", "in_scope", "halo_inactive", "not_syncing_reason", "main_site_missing")
+from syncapp.sync.plan import PagePlan, PageState, RunContext
 
 
 def load_page_state(clients: tuple[HaloClientRecord, ...], context: RunContext) -> PageState:
-    """At most four reads whatever the page size; an unchanged page of linked clients costs one.
+    """Whole rows of the page's links, their customers and sites, and the page's directory entries: four reads.
 
-    Links come as plain values; model instances (of links, customers, sites) are built only for the clients whose
-    HaloPSA data differs from what the sync last applied, and only those are compared field by field.
+    The queries do not grow with the number of clients on the page (Django skips a query whose id list is empty).
     """
     halo_ids = [client.id for client in clients]
-    link_rows = {
-        row[1]: row for row in HaloLink.objects.filter(halo_id__in=halo_ids).values_list(*LINK_COLUMNS, "fingerprint")
-    }
-    fingerprints = {client.id: context.fingerprint(client) for client in clients if client.id in link_rows}
-    links: dict[int, HaloLink] = {}
-    unchanged: set[int] = set()
-    for halo_id, row in link_rows.items():
-        *values, fingerprint = row
-        if fingerprint == fingerprints[halo_id] and row[5] != NotSyncingReason.MISSING:
-            unchanged.add(halo_id)
-        else:
-            links[halo_id] = HaloLink(**dict(zip(LINK_COLUMNS, values, strict=True)), fingerprint=fingerprint)
-    importable = [client for client in clients if client.id not in link_rows and client.datagate_ticked]
-    fingerprints.update((client.id, context.fingerprint(client)) for client in importable)
+    links = {link.halo_id: link for link in HaloLink.objects.filter(halo_id__in=halo_ids)}
     customer_ids = [link.customer_id for link in links.values()]
+    importable_ids = [client.id for client in clients if client.id not in links and client.datagate_ticked]
+    # A site HaloPSA lists for one of these clients may be held by another customer (moved between clients).
     halo_site_ids = [
-        site.id
-        for halo_id in (*links, *(c.id for c in importable))
-        for site in context.sites_by_client.get(halo_id, ())
+        site.id for halo_id in (*links, *importable_ids) for site in context.sites_by_client.get(halo_id, ())
     ]
-    # Empty id lists make Django skip a query altogether.
     customers = Customer.objects.in_bulk(customer_ids)
     sites_by_customer: dict[int, list[Site]] = defaultdict(list)
     sites_by_halo_id: dict[int, Site] = {}
@@ -51,92 +30,41 @@ def load_page_state(clients: tuple[HaloClientRecord, ...], context: RunContext) 
         sites_by_customer[site.customer_id].append(site)
         if site.halo_id is not None:
             sites_by_halo_id[site.halo_id] = site
-    # An unchanged linked client's directory row was written with its fingerprint: only the others are read.
-    directory = {
-        halo_id: DirectoryRow(pk, name, is_ticked, is_inactive)
-        for pk, halo_id, name, is_ticked, is_inactive in HaloClientEntry.objects.filter(
-            halo_id__in=[halo_id for halo_id in halo_ids if halo_id not in unchanged]
-        ).values_list("id", "halo_id", "name", "is_ticked", "is_inactive")
-    }
-    return PageState(links, unchanged, fingerprints, customers, sites_by_customer, sites_by_halo_id, directory)
+    directory = {entry.halo_id: entry for entry in HaloClientEntry.objects.filter(halo_id__in=halo_ids)}
+    return PageState(links, customers, dict(sites_by_customer), sites_by_halo_id, directory)
 
 
 def write_page_plan(plan: PagePlan, context: RunContext) -> None:
-    """Apply a page's plan (the caller holds the transaction)."""
-    now = connection.ops.adapt_datetimefield_value(context.now)
-    new_sites = list(plan.new_sites)
+    """Apply a page's plan (the caller holds the transaction); new rows first, so history can name them."""
     if plan.new_customers:
-        customers = Customer.objects.bulk_create([new.customer for new in plan.new_customers])
-        _insert_rows(
-            HaloLink,
-            ("customer", *NewLink._fields),
-            [_adapted((customer.pk, *new.link)) for new, customer in zip(plan.new_customers, customers, strict=True)],
-        )
-        new_sites += [
-            site._replace(customer_id=customer.pk)
-            for new, customer in zip(plan.new_customers, customers, strict=True)
-            for site in new.sites
-        ]
-    site_ids: dict[int, int] = {}
+        Customer.objects.bulk_create([new.customer for new in plan.new_customers])
+        # The links and sites refer to their customer instance, which now has its id.
+        HaloLink.objects.bulk_create([new.link for new in plan.new_customers])
+    new_sites = [*plan.new_sites, *(site for new in plan.new_customers for site in new.sites)]
     if new_sites:
-        _insert_rows(
-            Site,
-            (*NewSite._fields, "country", "created_at", "updated_at"),
-            [(*site, "", now, now) for site in new_sites],
-        )
-        # The history rows name the new sites; their HaloPSA ids find them again in one query.
-        site_ids = dict(Site.objects.filter(halo_id__in=[s.halo_id for s in new_sites]).values_list("halo_id", "id"))
-    if plan.changed_customers:
-        Customer.objects.bulk_update(plan.changed_customers.values(), [*sorted(plan.customer_fields), "updated_at"])
-    if plan.changed_sites:
-        Site.objects.bulk_update(plan.changed_sites.values(), [*sorted(plan.site_fields), "updated_at"])
-    if plan.changed_links:
-        HaloLink.objects.bulk_update(plan.changed_links.values(), sorted(plan.link_fields))
-    history = [*plan.history, *_creation_rows(plan, new_sites, site_ids)]
-    if history:
-        run_id = context.run_id
-        _insert_rows(
-            FieldChange,
-            ("customer", "site", "action", "field", "old_value", "new_value", "origin", "sync_run", "changed_at"),
-            [(*row, ChangeOrigin.SYNC.value, run_id, now) for row in history],
-        )
+        Site.objects.bulk_create(new_sites)
+    _bulk_update(Customer, plan.changed_customers.values(), plan.customer_fields)
+    _bulk_update(Site, plan.changed_sites.values(), plan.site_fields)
+    _bulk_update(HaloLink, plan.changed_links.values(), plan.link_fields)
+    if plan.history:
+        FieldChange.objects.bulk_create(plan.history)
     if plan.new_directory:
-        _insert_rows(
-            HaloClientEntry,
-            ("halo_id", "name", "is_ticked", "is_inactive", "last_seen_at"),
-            [(e.halo_id, e.name, e.is_ticked, e.is_inactive, now) for e in plan.new_directory],
-        )
-    if plan.changed_directory:
-        HaloClientEntry.objects.bulk_update(
-            plan.changed_directory, ["name", "is_ticked", "is_inactive", "last_seen_at"]
-        )
+        HaloClientEntry.objects.bulk_create(plan.new_directory)
+    _bulk_update(HaloClientEntry, plan.changed_directory, {"name", "is_ticked", "is_inactive", "last_seen_at"})
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
 
 
-def _creation_rows(plan: PagePlan, new_sites: list[NewSite], site_ids: dict[int, int]) -> Iterable[HistoryRow]:
-    """One history row per new customer and per new site: created from HaloPSA, by this run."""
-    for new in plan.new_customers:
-        yield HistoryRow(new.customer.pk, None, ChangeAction.CREATED.value, "", "", new.customer.name)
-    for site in new_sites:
-        yield HistoryRow(site.customer_id, site_ids[site.halo_id], ChangeAction.CREATED.value, "", "", site.name)
+def _bulk_update(model: type[Model], instances: Iterable[Model], fields: set[str]) -> None:
+    """bulk_update whole rows: the fields are the union of what changed on any of them, so none may be partial.
 
-
-def _adapted(values: tuple) -> tuple:
-    adapt = connection.ops.adapt_datetimefield_value
-    return tuple(adapt(value) if isinstance(value, datetime) else value for value in values)
-
-
-def _insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
-    """One executemany INSERT of ready values.
-
-    For the tens of thousands of sites, links and history rows of a first sync, building model instances and
-    bulk_create's per-object, per-field preparation cost several times the insert itself; these rows are plain
-    values the planner already validated. (Customers go through bulk_create: their new ids are needed.)
+    A row loaded with deferred columns would write their empty values over the database's; refusing it here keeps
+    one row's change from ever overwriting another row's data.
     """
-    opts = model._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(opts.get_field(name).column) for name in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({placeholders})", rows)
+    instances = list(instances)
+    if not instances:
+        return
+    partial = [instance for instance in instances if instance.get_deferred_fields()]
+    if partial:
+        raise ValueError(f"{model.__name__} rows with deferred fields cannot be bulk updated: {partial[:3]}")
+    model.objects.bulk_update(instances, sorted(fields))

@@ -23,9 +23,17 @@ RUN_STATUS_BADGES = {
 }
 
 
+NOT_RESPONDING = "Not responding"
+
+
+def run_status_label(run: SyncRun) -> str:
+    """The status people read: an open run whose heartbeat is stale is "Not responding", whatever it last said."""
+    return NOT_RESPONDING if run.is_not_responding else run.get_status_display()
+
+
 def run_status_badge(run: SyncRun) -> SafeString:
-    css = RUN_STATUS_BADGES.get(run.status, "")
-    return format_html('<span class="badge {}" data-status="{}">{}</span>', css, run.status, run.get_status_display())
+    css = "badge-bad" if run.is_not_responding else RUN_STATUS_BADGES.get(run.status, "")
+    return format_html('<span class="badge {}" data-status="{}">{}</span>', css, run.status, run_status_label(run))
 
 
 def format_duration(value: timedelta | None) -> str:

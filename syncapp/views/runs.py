@@ -20,27 +20,16 @@ from syncapp.selectors.runs import (
     sync_run_list,
     sync_schedule,
 )
-from syncapp.services.runs import abandon_stale_sync_runs, sync_run_request
+from syncapp.services.runs import sync_run_request
+from syncapp.sync.counters import RunCounter
 from syncapp.tables import RunChangeTable, SyncRunTable
+from syncapp.templatetags.portal_tags import run_status_label
 from syncapp.views.common import configure_table
-
-# The counters the run page and its JSON show, in the order staff read them.
-RUN_COUNTS = (
-    ("created", "created_count", "Created"),
-    ("updated", "updated_count", "Updated"),
-    ("unchanged", "unchanged_count", "Unchanged"),
-    ("deactivated", "deactivated_count", "Deactivated"),
-    ("reactivated", "reactivated_count", "Reactivated"),
-    ("not_syncing", "not_syncing_count", "Not syncing"),
-    ("duplicates", "duplicate_count", "Possible duplicates"),
-    ("failed", "failed_count", "Failed"),
-    ("sites_created", "sites_created_count", "Sites created"),
-    ("sites_updated", "sites_updated_count", "Sites updated"),
-    ("sites_deactivated", "sites_deactivated_count", "Sites deactivated"),
-)
 
 
 def stage_label(run: SyncRun) -> str:
+    if run.is_not_responding:
+        return "Not responding: no sign of life from the worker; starting a new sync closes this one"
     if run.status == "queued":
         return "Waiting for a worker to pick it up"
     stage = (run.stage or "").replace("_", " ").strip() or "starting"
@@ -59,14 +48,15 @@ def run_progress_payload(run: SyncRun) -> dict:
     return {
         "id": run.pk,
         "status": run.status,
-        "status_label": run.get_status_display(),
+        "status_label": run_status_label(run),
         "is_open": run.is_open,
+        "not_responding": run.is_not_responding,
         "finished": not run.is_open,
         "stage": stage_label(run),
         "progress_done": run.progress_done,
         "progress_total": run.progress_total,
         "percent": percent,
-        **{key: getattr(run, attname) for key, attname, _ in RUN_COUNTS},
+        **{counter.value: getattr(run, counter.field) for counter in RunCounter},
         "error_message": run.error_message,
     }
 
@@ -88,8 +78,7 @@ def sync_halopsa(request: HttpRequest) -> HttpResponse:
             return redirect("syncapp:sync-halopsa")
         messages.success(request, f"HaloPSA sync queued as run #{run.pk}. Progress is shown below.")
         return redirect(run)
-    # A dead worker's run would otherwise hide the Confirm button until somebody else asked for a run.
-    abandon_stale_sync_runs()
+    # A GET writes nothing: a dead worker's run is shown as not responding, and Confirm (POST) closes it.
     return render(
         request,
         "syncapp/sync_confirm.html",
@@ -113,7 +102,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("syncapp.view_syncrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    abandon_stale_sync_runs()
     run = sync_run_for_page(pk=pk)
     change_filter = RunChangeFilter(request.GET or None, queryset=sync_run_changes(run=run))
     table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50)
@@ -125,7 +113,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nav_section": "runs",
             "run": run,
             "progress": progress,
-            "counts": [(key, label, progress[key]) for key, _, label in RUN_COUNTS],
+            "counts": [(counter.value, counter.label, progress[counter.value]) for counter in RunCounter],
             "filter": change_filter,
             "table": table,
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
@@ -137,5 +125,4 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("syncapp.view_syncrun", raise_exception=True)
 def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    abandon_stale_sync_runs()
     return JsonResponse(run_progress_payload(sync_run_for_page(pk=pk)))

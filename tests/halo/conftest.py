@@ -43,6 +43,10 @@ def unit_settings(**overrides: Any) -> HaloSettings:
         "tenant": TENANT_NAME,
         "client_id": SIM_CLIENT_ID,
         "client_secret": SIM_SECRET,
+        "scope": "all",
+        "rate_limit": 300,
+        "timeout": 30.0,
+        "max_retries": 5,
     }
     return HaloSettings(**{**values, **overrides})
 

@@ -75,6 +75,7 @@ def test_settings_come_from_django(settings) -> None:
     settings.HALO_SCOPE = "read:customers"
     settings.HALO_RATE_LIMIT = 450
     settings.HALO_TIMEOUT = 12
+    settings.HALO_MAX_RETRIES = 4
     settings.HALO_ALLOW_HTTP_LOOPBACK = False
     assert halo_settings_from_django() == HaloSettings(
         resource_url="https://acme.halopsa.com",
@@ -85,6 +86,7 @@ def test_settings_come_from_django(settings) -> None:
         scope="read:customers",
         rate_limit=450,
         timeout=12.0,
+        max_retries=4,
     )
 
 

@@ -12,8 +12,8 @@ from tests.factories import CustomerFactory, FieldChangeFactory, SiteFactory, Sy
 
 CONFIRM = reverse("syncapp:sync-halopsa")
 RUNS = reverse("syncapp:run-list")
-# Session, user, group and user permissions, closing stale runs (2 updates), the run, the change count and page.
-RUN_PAGE_QUERIES = 9
+# Session, user, group and user permissions, the run, the change count and page (a GET writes nothing).
+RUN_PAGE_QUERIES = 7
 
 pytestmark = pytest.mark.django_db
 
@@ -54,13 +54,23 @@ def test_confirm_page_links_to_the_open_run_instead_of_offering_a_second(operato
     assert 'id="confirm-sync"' not in html
 
 
-def test_a_stale_open_run_is_closed_so_the_confirm_button_comes_back(operator_client, settings) -> None:
+def test_a_stale_open_run_is_shown_not_responding_and_confirm_closes_it(
+    operator_client, settings, django_capture_on_commit_callbacks
+) -> None:
     stale = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS + 60)
     run = SyncRunFactory(status=SyncStatus.RUNNING, heartbeat_at=stale)
     html = operator_client.get(CONFIRM).content.decode()
     run.refresh_from_db()
+    assert run.status == SyncStatus.RUNNING  # the GET only reads
+    assert 'id="not-responding"' in html and 'id="confirm-sync"' in html
+    progress = operator_client.get(reverse("syncapp:run-progress", args=[run.pk])).json()
+    assert progress["not_responding"] and progress["status_label"] == "Not responding"
+    assert "Not responding" in operator_client.get(run_url(run)).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(CONFIRM)
+    run.refresh_from_db()
     assert run.status == SyncStatus.ABANDONED
-    assert 'id="confirm-sync"' in html
+    assert response["Location"] == run_url(SyncRun.objects.get(status=SyncStatus.QUEUED))
 
 
 def test_confirm_queues_a_run_and_shows_it(operator_client, operator_user, django_capture_on_commit_callbacks) -> None:

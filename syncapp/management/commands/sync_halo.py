@@ -7,6 +7,7 @@ from syncapp.exceptions import PortalError
 from syncapp.halo import HaloError
 from syncapp.models import SyncRun
 from syncapp.services.runs import sync_run_execute, sync_run_fail, sync_run_request
+from syncapp.sync.counters import RunCounter
 
 
 class Command(BaseCommand):
@@ -42,13 +43,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {run.progress_done:,} of {run.progress_total:,} HaloPSA clients")
 
     def _summary(self, run: SyncRun) -> None:
+        counts = "; ".join(f"{counter.label.lower()}: {getattr(run, counter.field)}" for counter in RunCounter)
         lines = [
             f"Sync run #{run.pk}: {run.get_status_display()}" + (" (dry run, nothing written)" if run.dry_run else ""),
-            f"  customers: {run.created_count} created, {run.updated_count} updated, {run.unchanged_count} unchanged, "
-            f"{run.deactivated_count} deactivated, {run.reactivated_count} reactivated, {run.failed_count} failed",
-            f"  not syncing: {run.not_syncing_count}; possible duplicates: {run.duplicate_count}",
-            f"  sites: {run.sites_created_count} created, {run.sites_updated_count} updated, "
-            f"{run.sites_deactivated_count} deactivated",
+            f"  {counts}",
             f"  HaloPSA requests: {run.requests_made} ({run.rate_limited_count} rate-limited)"
             + ("; per-client detail calls were needed" if run.used_detail_fallback else ""),
         ]
