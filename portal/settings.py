@@ -185,6 +185,11 @@ HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
 # How often a running sync beats its heartbeat, also while HaloPSA's pacing holds it between pages.
 SYNC_HEARTBEAT_SECONDS = env.int("SYNC_HEARTBEAT_SECONDS", default=30)
+# A running sync without a heartbeat this long lost its worker: the next worker to get its task takes it over and
+# goes on from its last written page (beat's tick sends the task again).
+SYNC_TAKEOVER_AFTER_SECONDS = env.int("SYNC_TAKEOVER_AFTER_SECONDS", default=2 * SYNC_HEARTBEAT_SECONDS)
+# A run whose worker died this many times is closed as abandoned instead of being taken up again.
+SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=5)
 # How long one task slice may run before it checkpoints and re-queues the rest of the sync.
 SYNC_SLICE_SECONDS = env.int("SYNC_SLICE_SECONDS", default=10 * 60)
 # The schedule's defaults when first created: on for the demo (`make run` sets it), off in production.

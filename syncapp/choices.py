@@ -55,3 +55,10 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", "Waiting for staff"
     LINKED = "linked", "Linked to the local customer"
     DIFFERENT = "different", "Confirmed different companies"
+
+
+class ReadListing(models.TextChoices):
+    """The HaloPSA listings a run reads page by page and keeps with the run (SyncRunPage)."""
+
+    SITES = "sites", "Sites"
+    CLIENTS = "clients", "Clients"

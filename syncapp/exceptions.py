@@ -23,7 +23,23 @@ class SyncAlreadyRunning(PortalError):
 
 
 class SyncRunNotClaimable(PortalError):
-    """A worker tried to start a run that is no longer queued (another worker took it, or it was closed)."""
+    """A worker tried to start a run it may not take: closed, or another live worker holds it (`busy`)."""
+
+    def __init__(self, message: str, *, busy: bool = False) -> None:
+        self.busy = busy
+        super().__init__(message)
+
+
+class SyncRunInterrupted(PortalError):
+    """A slice stopped on a transient failure; the run stays open and `handover` lets the retry take it up."""
+
+    def __init__(self, message: str, *, handover: str) -> None:
+        self.handover = handover
+        super().__init__(message)
+
+
+class SyncRunLeaseLost(PortalError):
+    """A worker found its run taken over by another (it had stopped beating); it must stop writing."""
 
 
 class LinkError(PortalError):

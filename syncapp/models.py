@@ -14,6 +14,7 @@ from syncapp.choices import (
     DuplicateStatus,
     LinkMethod,
     NotSyncingReason,
+    ReadListing,
     SyncKind,
     SyncStatus,
     SyncTrigger,
@@ -142,6 +143,10 @@ class SyncRun(models.Model):
     failures = models.JSONField(default=list, blank=True)
     planned_changes = models.JSONField(default=list, blank=True)
     checkpoint = models.JSONField(default=dict, blank=True)
+    # Who works on the run now: a worker's claim sets a fresh token and every write of the run checks it, so a
+    # worker that was taken over (it stopped beating) can never write a page after its successor.
+    lease = models.CharField(max_length=32, blank=True, default="", editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -295,3 +300,27 @@ class SyncSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Every {self.interval_minutes} min" if self.enabled else "Off"
+
+
+class SyncRunPage(models.Model):
+    """A page a sync run has read from HaloPSA, kept with the run so a resumed slice never reads it again.
+
+    Site pages keep their records (the client pages need them); client pages keep the ids they applied, written
+    in the same transaction as the page, so "where to go on" and "which clients were seen" can never disagree
+    with what was written. The rows of a run are removed when it closes.
+    """
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="read_pages")
+    listing = models.CharField(max_length=10, choices=ReadListing.choices)
+    page_no = models.PositiveIntegerField()
+    record_count = models.PositiveIntegerField()
+    records = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["run_id", "listing", "page_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "listing", "page_no"], name="one_read_page_per_run_listing_page"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run #{self.run_id} {self.listing} page {self.page_no}"

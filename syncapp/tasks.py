@@ -5,38 +5,53 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from syncapp.exceptions import SyncRunNotClaimable
-from syncapp.halo import HaloError
-from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail
+from syncapp.exceptions import SyncRunInterrupted, SyncRunLeaseLost, SyncRunNotClaimable
+from syncapp.services.runs import (
+    scheduled_sync_request_if_due,
+    sync_run_execute,
+    sync_run_fail,
+    sync_runs_recover,
+)
 
 logger = logging.getLogger("syncapp.sync")
 
-TRANSIENT_RETRY_DELAYS = (30, 60, 120)  # seconds; each shorter than SYNC_STALE_AFTER_SECONDS, so the run stays alive
+TRANSIENT_RETRY_DELAYS = (30, 60, 120)  # seconds; the retry takes the run up with the token its slice left
 
 
 @shared_task(bind=True, name="syncapp.tasks.run_halo_sync", max_retries=len(TRANSIENT_RETRY_DELAYS))
-def run_halo_sync(self, run_id: int, resume: bool = False) -> str:
-    """Run one slice of sync run `run_id`; queue the next slice when it checkpointed."""
+def run_halo_sync(self, run_id: int, handover: str = "", resume: bool = False) -> str:
+    """Carry out one slice of sync run `run_id`; queue the next slice when it handed over.
+
+    `handover` is the token the previous slice left; without it only a queued run, or a running one whose worker
+    died, is taken. (`resume` is accepted for messages queued before the token existed; it is not needed.)
+    """
     try:
-        run = sync_run_execute(run_id=run_id, resume=resume, slice_seconds=settings.SYNC_SLICE_SECONDS)
-    except SyncRunNotClaimable as error:
-        # Another worker has it, or it was closed (abandoned) meanwhile: nothing to do, and nothing to retry.
+        run = sync_run_execute(run_id=run_id, handover=handover, slice_seconds=settings.SYNC_SLICE_SECONDS)
+    except (SyncRunNotClaimable, SyncRunLeaseLost) as error:
+        # Closed meanwhile, or another live worker has it: nothing to do here, and nothing to retry.
         logger.info("%s", error)
         return "skipped"
-    except HaloError as error:  # only transient ones reach here; the run is checkpointed
+    except SyncRunInterrupted as error:  # transient: the run is open, its written pages kept
         if self.request.retries >= self.max_retries:
-            sync_run_fail(run_id=run_id, error_message=f"{error} (gave up after {self.max_retries} retries)")
+            sync_run_fail(
+                run_id=run_id,
+                lease=error.handover,
+                error_message=f"{error} (gave up after {self.max_retries} retries)",
+            )
             return "failed"
         delay = TRANSIENT_RETRY_DELAYS[self.request.retries]
         logger.warning("Sync run #%s: %s; retrying in %s s", run_id, error, delay)
-        raise self.retry(kwargs={"run_id": run_id, "resume": True}, countdown=delay) from error
+        raise self.retry(kwargs={"run_id": run_id, "handover": error.handover}, countdown=delay) from error
     if run.is_open:
-        run_halo_sync.delay(run_id=run_id, resume=True)
+        run_halo_sync.delay(run_id=run_id, handover=run.lease)
     return run.status
 
 
 @shared_task(name="syncapp.tasks.scheduled_sync_tick")
 def scheduled_sync_tick() -> str:
-    """Celery beat's periodic tick: queue "HaloPSA Product Sync" when the database schedule says it is due."""
+    """Celery beat's periodic tick: take up runs that lost their worker, then queue a scheduled run when due."""
+    recovered = sync_runs_recover()
     run = scheduled_sync_request_if_due()
-    return f"queued run #{run.pk}" if run else "not due"
+    said = [f"sent run #{run_id} again" for run_id in recovered]
+    said.append(f"queued run #{run.pk}" if run else "not due")
+    return "; ".join(said)

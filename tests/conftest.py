@@ -80,64 +80,96 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
+class CeleryWorker:
+    """A real `celery worker` process on the test database and broker; its output is kept in `log_lines`."""
+
+    def __init__(self, settings, *, pool: str = "solo", extra_env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": _database_url_of_test_database(),
+            "HALO_RESOURCE_URL": settings.HALO_RESOURCE_URL,
+            "HALO_AUTH_URL": settings.HALO_AUTH_URL,
+            "HALO_TENANT": settings.HALO_TENANT,
+            "HALO_CLIENT_ID": settings.HALO_CLIENT_ID,
+            "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
+            "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
+            "HALO_ALLOW_HTTP_LOOPBACK": "true",
+            "SYNC_SLICE_SECONDS": str(settings.SYNC_SLICE_SECONDS),
+            "SYNC_HEARTBEAT_SECONDS": str(settings.SYNC_HEARTBEAT_SECONDS),
+            "SYNC_TAKEOVER_AFTER_SECONDS": str(settings.SYNC_TAKEOVER_AFTER_SECONDS),
+            **(extra_env or {}),
+        }
+        command = [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--hostname",
+            f"test-{os.getpid()}-{id(self)}@%h",
+        ]
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        self.pid = self.process.pid
+        self.log_lines: list[str] = []
+        ready = threading.Event()
+
+        def pump() -> None:
+            for line in self.process.stdout:
+                self.log_lines.append(line)
+                if " ready." in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout=60):
+            self.stop()
+            raise RuntimeError("The Celery worker did not start:\n" + "".join(self.log_lines[-40:]))
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subprocess.Popen]:
-    """A real `celery worker` process on the test database and broker, pointed at the test simulator."""
+def celery_worker_factory(transactional_db, halo_sim, settings) -> Iterator:
+    """Start real worker processes (`start(pool=...)`); every one still running is stopped at the end."""
     from portal.celery import app
 
-    app.control.purge()  # stale messages from earlier sessions must not reach this worker
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url_of_test_database(),
-        "HALO_RESOURCE_URL": settings.HALO_RESOURCE_URL,
-        "HALO_AUTH_URL": settings.HALO_AUTH_URL,
-        "HALO_TENANT": settings.HALO_TENANT,
-        "HALO_CLIENT_ID": settings.HALO_CLIENT_ID,
-        "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
-        "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
-        "HALO_ALLOW_HTTP_LOOPBACK": "true",
-        "SYNC_SLICE_SECONDS": str(settings.SYNC_SLICE_SECONDS),
-    }
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "portal",
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--hostname",
-        f"test-{os.getpid()}@%h",
-    ]
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    )
-    log_lines: list[str] = []
-    ready = threading.Event()
+    app.control.purge()  # stale messages from earlier sessions must not reach these workers
+    started: list[CeleryWorker] = []
 
-    def pump() -> None:
-        for line in process.stdout:
-            log_lines.append(line)
-            if " ready." in line:
-                ready.set()
+    def start(**kwargs) -> CeleryWorker:
+        worker = CeleryWorker(settings, **kwargs)
+        started.append(worker)
+        return worker
 
-    threading.Thread(target=pump, daemon=True).start()
     try:
-        if not ready.wait(timeout=60):
-            raise RuntimeError("The Celery worker did not start:\n" + "".join(log_lines[-40:]))
-        process.log_lines = log_lines
-        yield process
+        yield start
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for worker in started:
+            worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(celery_worker_factory) -> CeleryWorker:
+    """A real `celery worker` process (solo pool) on the test database and broker, pointed at the test simulator."""
+    return celery_worker_factory()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

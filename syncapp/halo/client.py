@@ -242,13 +242,20 @@ class HaloClient:
         for page in self.iter_client_pages(**kwargs):
             yield from page.clients
 
-    def iter_site_pages(self, *, include_inactive: bool = True, client_id: int | None = None) -> Iterator[SitePage]:
+    def iter_site_pages(
+        self, *, include_inactive: bool = True, client_id: int | None = None, start_page: int = 1
+    ) -> Iterator[SitePage]:
         """Every site (or one client's), 100 per page with addresses, verified against record_count."""
         params = {**_listing_params(include_inactive), "includeaddress": "true"}
         if client_id is not None:
             params["client_id"] = client_id
         for page_no, record_count, records in iter_verified_pages(
-            self._page_fetcher("/api/Site", params), SITES_KEY, "site", parse_site, fetch_ahead=self._fetch_ahead
+            self._page_fetcher("/api/Site", params),
+            SITES_KEY,
+            "site",
+            parse_site,
+            start_page=start_page,
+            fetch_ahead=self._fetch_ahead,
         ):
             yield SitePage(page_no=page_no, record_count=record_count, sites=records)
 

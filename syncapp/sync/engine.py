@@ -10,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.choices import ChangeAction, NotSyncingReason
-from syncapp.halo import ClientCustomFields, HaloClient, HaloError, HaloSiteRecord
+from syncapp.exceptions import SyncRunLeaseLost
+from syncapp.halo import ClientCustomFields, HaloClient, HaloSiteRecord
 from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
 from syncapp.sync.counters import RunCounter, run_counter_fields
 from syncapp.sync.normalise import name_key
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
+from syncapp.sync.staging import RunReadPages
 from syncapp.sync.writer import load_page_state, write_page_plan
 
 logger = logging.getLogger("syncapp.sync")
@@ -24,7 +26,7 @@ PLANNED_CHANGES_KEPT = 5000  # a dry run keeps this many planned changes on the 
 
 class SliceOutcome(StrEnum):
     FINISHED = "finished"  # every page done; the caller closes the run
-    CHECKPOINTED = "checkpointed"  # the slice's time ran out; run.checkpoint says where to go on
+    CHECKPOINTED = "checkpointed"  # the slice's time ran out; the pages it kept say where the next one goes on
 
 
 class SyncEngine:
@@ -45,22 +47,17 @@ class SyncEngine:
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
         self.on_page = on_page
         self._next_page: int | None = 1
+        self.read_pages = RunReadPages(run)
 
     def execute(self) -> SliceOutcome:
-        checkpoint = self.run.checkpoint or {}
-        self._next_page = int(checkpoint.get("page_no", 1))
-        seen_ids: set[int] = set(checkpoint.get("seen_ids", []))
-        try:
-            return self._execute(seen_ids)
-        except HaloError as error:
-            if error.transient and self._next_page is not None:
-                # Keep the pages already applied: a retry of the task resumes at the first page not yet written.
-                self._checkpoint(self._next_page, seen_ids)
-            raise
+        # Whatever an earlier slice (or a worker that died) applied is kept with the run: go on after it.
+        self._next_page = self.read_pages.next_client_page()
+        seen_ids = self.read_pages.seen_client_ids()
+        return self._execute(seen_ids)
 
     def _execute(self, seen_ids: set[int]) -> SliceOutcome:
         self._stage("Reading HaloPSA custom fields")
-        custom_fields = self.halo.discover_custom_fields()
+        custom_fields = self.read_pages.custom_fields(self.halo.discover_custom_fields)
         self._stage("Reading HaloPSA sites")
         sites_by_client, site_by_id = self._read_sites()
         context = RunContext(
@@ -89,11 +86,10 @@ class SyncEngine:
             context.now = timezone.now()
             plan = PagePlanner(context, load_page_state(page.clients, context)).plan_page(page.clients)
             seen_ids.update(plan.seen_ids)
-            self._apply(plan, context, progress_total=page.record_count, progress_done=len(seen_ids))
+            self._apply(plan, context, page_no=page.page_no, progress_total=page.record_count, seen_ids=seen_ids)
             self._next_page = page.page_no + 1
             more_pages = len(seen_ids) < page.record_count
             if more_pages and self.deadline is not None and self.clock() >= self.deadline:
-                self._checkpoint(self._next_page, seen_ids)
                 return
         self._next_page = None
 
@@ -102,7 +98,7 @@ class SyncEngine:
         """Every HaloPSA site, grouped by client: the main-site address fields come from here."""
         by_client: dict[int, list[HaloSiteRecord]] = defaultdict(list)
         by_id: dict[int, HaloSiteRecord] = {}
-        for page in self.halo.iter_site_pages():
+        for page in self.read_pages.site_pages(self.halo):
             for site in page.sites:
                 by_client[site.client_id].append(site)
                 by_id[site.id] = site
@@ -114,9 +110,15 @@ class SyncEngine:
         self.run.rate_limited_count = stats.rate_limited
         self.run.used_detail_fallback = stats.detail_fallback
 
-    def _apply(self, plan: PagePlan, context: RunContext, *, progress_total: int, progress_done: int) -> None:
-        """Write the page and the run's progress in one transaction, so a crash never leaves half a page."""
+    def _apply(
+        self, plan: PagePlan, context: RunContext, *, page_no: int, progress_total: int, seen_ids: set[int]
+    ) -> None:
+        """Write the page, its place in the listing and the run's progress in one transaction.
+
+        So a crash never leaves half a page, and a resumed run goes on exactly after the last page written.
+        """
         run = self.run
+        progress_done = len(seen_ids)
         for counter, value in plan.counts.items():
             setattr(run, counter.field, getattr(run, counter.field) + value)
         run.failures = [*run.failures, *plan.failures]
@@ -127,6 +129,7 @@ class SyncEngine:
                 run.planned_changes = _planned_changes(run.planned_changes, plan)
             elif not plan.is_empty():
                 write_page_plan(plan, context)
+            self.read_pages.keep_client_page(page_no=page_no, record_count=progress_total, client_ids=plan.seen_ids)
             self._save_run(
                 *run_counter_fields(),
                 "failures",
@@ -166,12 +169,13 @@ class SyncEngine:
         self.run.stage = stage
         self._save_run("stage")
 
-    def _checkpoint(self, next_page: int, seen_ids: set[int]) -> None:
-        self.run.checkpoint = {"page_no": next_page, "seen_ids": sorted(seen_ids)}
-        self._save_run("checkpoint")
-
     def _save_run(self, *fields: str) -> None:
-        SyncRun.objects.filter(pk=self.run.pk).update(**{name: getattr(self.run, name) for name in fields})
+        """Save run fields, only while this worker still holds the run's lease (else roll back and stop)."""
+        saved = SyncRun.objects.filter(pk=self.run.pk, lease=self.run.lease).update(
+            **{name: getattr(self.run, name) for name in fields}
+        )
+        if not saved:
+            raise SyncRunLeaseLost(f"Sync run #{self.run.pk} was taken over by another worker; this one stops.")
 
 
 def _unlinked_customers_by_name_key() -> dict[str, list[int]]:

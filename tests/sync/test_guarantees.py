@@ -11,11 +11,12 @@ from django.db import connection
 from django.utils import timezone
 
 from syncapp.choices import ChangeAction, SyncStatus, SyncTrigger
-from syncapp.exceptions import SyncAlreadyRunning
+from syncapp.exceptions import SyncAlreadyRunning, SyncRunInterrupted
 from syncapp.halo import HaloClient, HaloUnavailable, halo_settings_from_django
-from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun, SyncSchedule
+from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun, SyncRunPage, SyncSchedule
 from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_request
 from syncapp.sync import engine as engine_module
+from syncapp.sync.staging import RunReadPages
 from tests.factories import SyncRunFactory
 
 
@@ -35,14 +36,17 @@ def _rename(halo_sim, ids: list[int], suffix: str) -> None:
     halo_sim.edit(lambda t: [t.update_client(i, name=t.client(i)["name"] + suffix) for i in ids])
 
 
-# Queries of one whole run of a single page of clients in which something changed. Around the page (18): closing
-# stale runs (2), the run's insert in a savepoint (3), claim (2), four stage updates, the run's context (unlinked
-# customers, duplicate decisions), the missing-links read and its count, closing the run (3). The page (11): four
-# reads (links, their customers and sites, the directory), then in one savepoint pair the customer, link and
-# directory updates, the history insert and the progress. Django splits a bulk write into batches of the database's
-# parameter limit (999 on SQLite, none to speak of on PostgreSQL): each further batch is one more statement.
-QUERIES_PER_CHANGED_PAGE = 11
-QUERIES_FOR_ONE_CHANGED_PAGE = 18 + QUERIES_PER_CHANGED_PAGE
+# Queries of one whole run of a single page of clients in which something changed. Around the page (27): closing
+# stale runs (3), the run's insert in a savepoint (3), claim (2), where the run stands (next client page, clients
+# seen: 2), four stage updates, keeping the custom field ids (1), the kept site pages (1 read, 1 insert per site
+# page), the run's context (unlinked customers, duplicate decisions), the missing-links read and its count,
+# closing the run with dropping its read pages in a savepoint (5). The page (12): four reads (links, their
+# customers and sites, the directory), then in one savepoint pair the customer, link and directory updates, the
+# history insert, the page kept with the run, and the progress. Django splits a bulk write into batches of the
+# database's parameter limit (999 on SQLite, none to speak of on PostgreSQL): each further batch is one more
+# statement.
+QUERIES_PER_CHANGED_PAGE = 12
+QUERIES_FOR_ONE_CHANGED_PAGE = 27 + QUERIES_PER_CHANGED_PAGE
 
 
 def _further_batches(model: type, rows: int) -> int:
@@ -78,7 +82,8 @@ def test_queries_grow_with_pages_not_records(run_sync, halo_sim) -> None:
         run = run_sync()
     assert run.updated_count == 250
     batches = sum(_further_batches(FieldChange, rows) for rows in (100, 100, 50))
-    assert len(renamed_all) == QUERIES_FOR_ONE_CHANGED_PAGE + 2 * QUERIES_PER_CHANGED_PAGE + batches
+    # Two more client pages, and two more site pages (250 sites) kept with the run: one insert each.
+    assert len(renamed_all) == QUERIES_FOR_ONE_CHANGED_PAGE + 2 * QUERIES_PER_CHANGED_PAGE + batches + 2
     assert len(first) < 100
 
 
@@ -133,11 +138,13 @@ def test_a_sliced_run_resumes_where_it_checkpointed(halo_sim) -> None:
     run = sync_run_execute(run_id=run.pk, slice_seconds=0)
     slices = 1
     while run.is_open:
-        assert run.checkpoint["page_no"] == slices + 1
-        run = sync_run_execute(run_id=run.pk, resume=True, slice_seconds=0)
+        assert RunReadPages(run).next_client_page() == slices + 1
+        assert len(RunReadPages(run).seen_client_ids()) == 100 * slices
+        run = sync_run_execute(run_id=run.pk, handover=run.lease, slice_seconds=0)
         slices += 1
     assert slices == 3
-    assert run.status == SyncStatus.SUCCEEDED and run.checkpoint == {}
+    assert run.status == SyncStatus.SUCCEEDED and run.checkpoint == {} and run.lease == ""
+    assert not SyncRunPage.objects.exists()  # what the run read served only to resume it
     assert (run.created_count, Customer.objects.count(), run.progress_done, run.progress_total) == (250, 250, 250, 250)
     assert not HaloLink.objects.exclude(not_syncing_reason="").exists()  # seen ids survived the slices
 
@@ -155,13 +162,14 @@ def test_a_transient_halopsa_failure_keeps_the_checkpoint_for_a_retry(halo_sim) 
         raise HaloUnavailable("HaloPSA at the simulator could not be reached: connection refused")
 
     halo.iter_client_pages = pages_then_outage
-    with pytest.raises(HaloUnavailable):
+    with pytest.raises(SyncRunInterrupted) as interrupted:
         sync_run_execute(run_id=run.pk, halo=halo)
+    assert isinstance(interrupted.value.__cause__, HaloUnavailable)
     run.refresh_from_db()
-    assert run.status == SyncStatus.RUNNING
-    assert run.checkpoint["page_no"] == 2 and len(run.checkpoint["seen_ids"]) == 100
+    assert run.status == SyncStatus.RUNNING and run.lease == interrupted.value.handover
+    assert RunReadPages(run).next_client_page() == 2 and len(RunReadPages(run).seen_client_ids()) == 100
     assert Customer.objects.count() == 100
-    run = sync_run_execute(run_id=run.pk, resume=True)
+    run = sync_run_execute(run_id=run.pk, handover=interrupted.value.handover)
     assert run.status == SyncStatus.SUCCEEDED and Customer.objects.count() == 150
     assert run.created_count == 150 and run.progress_done == 150
 
@@ -258,8 +266,8 @@ def test_a_run_held_between_pages_keeps_its_heartbeat_and_is_not_abandoned(setti
     from syncapp.services.runs import abandon_stale_sync_runs, sync_run_kept_alive
 
     stale_since = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS + 60)
-    run = SyncRunFactory(status=SyncStatus.RUNNING, heartbeat_at=stale_since)
-    with sync_run_kept_alive(run_id=run.pk, every=0.01):
+    run = SyncRunFactory(status=SyncStatus.RUNNING, heartbeat_at=stale_since, lease="held-by-this-worker")
+    with sync_run_kept_alive(run_id=run.pk, lease=run.lease, every=0.01):
         # As if HaloPSA's pacing held the engine mid-page: only the background beat can keep the run alive.
         deadline = time.monotonic() + 10
         while SyncRun.objects.get(pk=run.pk).heartbeat_at == stale_since and time.monotonic() < deadline:

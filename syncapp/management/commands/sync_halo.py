@@ -3,8 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.choices import SyncStatus, SyncTrigger
-from syncapp.exceptions import PortalError
-from syncapp.halo import HaloError
+from syncapp.exceptions import PortalError, SyncRunInterrupted
 from syncapp.models import SyncRun
 from syncapp.services.runs import sync_run_execute, sync_run_fail, sync_run_request
 from syncapp.sync.counters import RunCounter
@@ -25,15 +24,15 @@ class Command(BaseCommand):
         except PortalError as error:  # already running, above all
             raise CommandError(str(error)) from error
         self.stdout.write(f"Sync run #{run.pk} started{' (dry run: nothing will be written)' if dry_run else ''}.")
-        resume = False
+        handover = ""
         while True:
             try:
-                run = sync_run_execute(run_id=run.pk, resume=resume, on_page=self._progress)
-            except HaloError as error:  # transient: in the foreground there is nobody to retry later
-                run = sync_run_fail(run_id=run.pk, error_message=str(error))
+                run = sync_run_execute(run_id=run.pk, handover=handover, on_page=self._progress)
+            except SyncRunInterrupted as error:  # transient: in the foreground there is nobody to retry later
+                run = sync_run_fail(run_id=run.pk, lease=error.handover, error_message=str(error))
             if not run.is_open:
                 break
-            resume = True
+            handover = run.lease
         self._summary(run)
         if run.status == SyncStatus.FAILED:
             raise CommandError(f"Sync run #{run.pk} failed: {run.error_message}")
