@@ -203,8 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
         )
         gunicorn = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", str(args.workers), "--timeout", "30", "--log-level", "warning"],
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                *("portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
+                *("--timeout", "30", "--log-level", "warning"),
+            ],
             cwd=ROOT,
             env=env,
         )
