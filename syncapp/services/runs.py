@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from syncapp.choices import SyncStatus, SyncTrigger
 from syncapp.exceptions import PortalError, SyncAlreadyRunning, SyncRunNotClaimable
-from syncapp.halo import HaloClient, HaloError, halo_settings_from_django
+from syncapp.halo import HaloClient, HaloError
+from syncapp.halo_budget import portal_halo_client
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import open_sync_run, sync_schedule
 from syncapp.sync.engine import SliceOutcome, SyncEngine
@@ -151,7 +152,7 @@ def sync_run_execute(
     """
     run = sync_run_resume(run_id=run_id) if resume else sync_run_claim(run_id=run_id)
     try:
-        with sync_run_kept_alive(run_id=run.pk), halo or HaloClient(halo_settings_from_django()) as client:
+        with sync_run_kept_alive(run_id=run.pk), halo or portal_halo_client() as client:
             outcome = SyncEngine(run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page).execute()
     except HaloError as error:
         if error.transient:
