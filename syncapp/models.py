@@ -139,6 +139,17 @@ class SyncRun(models.Model):
     failures = models.JSONField(default=list, blank=True)
     planned_changes = models.JSONField(default=list, blank=True)
     checkpoint = models.JSONField(default=dict, blank=True)
+    # What holds the run right now ("{left}" stands for the time still to wait, counted down on the page) and until
+    # when; then the totals across slices: seconds spent waiting, and retries (429 waits and 5xx/connection retries).
+    wait_reason = models.CharField(max_length=200, blank=True, default="")
+    wait_until = models.DateTimeField(null=True, blank=True)
+    waited_seconds = models.FloatField(default=0.0)
+    retry_count = models.PositiveIntegerField(default=0)
+    # Who asked to cancel the run, and when; a running run stops after the page it is on (or its current wait).
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-queued_at", "-id"]

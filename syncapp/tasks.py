@@ -7,11 +7,15 @@ from django.conf import settings
 
 from syncapp.exceptions import SyncRunNotClaimable
 from syncapp.halo import HaloError
-from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail
+from syncapp.services.runs import (
+    TRANSIENT_RETRY_DELAYS,
+    scheduled_sync_request_if_due,
+    sync_run_execute,
+    sync_run_fail,
+    sync_run_wait_to_resume,
+)
 
 logger = logging.getLogger("syncapp.sync")
-
-TRANSIENT_RETRY_DELAYS = (30, 60, 120)  # seconds; each shorter than SYNC_STALE_AFTER_SECONDS, so the run stays alive
 
 
 @shared_task(bind=True, name="syncapp.tasks.run_halo_sync", max_retries=len(TRANSIENT_RETRY_DELAYS))
@@ -29,6 +33,13 @@ def run_halo_sync(self, run_id: int, resume: bool = False) -> str:
             return "failed"
         delay = TRANSIENT_RETRY_DELAYS[self.request.retries]
         logger.warning("Sync run #%s: %s; retrying in %s s", run_id, error, delay)
+        sync_run_wait_to_resume(
+            run_id=run_id,
+            error=error,
+            seconds=delay,
+            attempt=self.request.retries + 1,
+            attempts=len(TRANSIENT_RETRY_DELAYS),
+        )
         raise self.retry(kwargs={"run_id": run_id, "resume": True}, countdown=delay) from error
     if run.is_open:
         run_halo_sync.delay(run_id=run_id, resume=True)

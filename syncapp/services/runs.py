@@ -1,25 +1,30 @@
 """Sync run lifecycle: request (one at a time), claim by a worker, heartbeat, close, and abandon stale runs."""
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from syncapp.choices import SyncStatus, SyncTrigger
-from syncapp.exceptions import PortalError, SyncAlreadyRunning, SyncRunNotClaimable
-from syncapp.halo import HaloClient, HaloError
+from syncapp.exceptions import PortalError, SyncAlreadyRunning, SyncCancelled, SyncRunNotClaimable
+from syncapp.halo import ClientStats, HaloClient, HaloError
 from syncapp.halo_budget import portal_halo_client
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import open_sync_run, sync_schedule
+from syncapp.services.run_watch import sync_run_kept_alive
 from syncapp.sync.engine import SliceOutcome, SyncEngine
 
 logger = logging.getLogger("syncapp.sync")
+
+# A HaloPSA outage that outlasts the client's retries: the run keeps its checkpoint and resumes after these many
+# seconds (the Celery task and the command alike), each shorter than SYNC_STALE_AFTER_SECONDS, then fails.
+TRANSIENT_RETRY_DELAYS = (30, 60, 120)
 
 
 def sync_run_request(
@@ -84,37 +89,11 @@ def sync_run_finish(*, run: SyncRun, status: SyncStatus, error_message: str = ""
     run.heartbeat_at = run.finished_at
     run.stage = "done"
     run.checkpoint = {}
+    run.wait_reason, run.wait_until = "", None
     fields = {f.attname for f in SyncRun._meta.concrete_fields} - {"id", "kind", "queued_at", "requested_by_id"}
     SyncRun.objects.filter(pk=run.pk, status=SyncStatus.RUNNING).update(**{name: getattr(run, name) for name in fields})
     run.refresh_from_db()
     return run
-
-
-@contextmanager
-def sync_run_kept_alive(*, run_id: int, every: float | None = None) -> Iterator[None]:
-    """Beat a running run's heartbeat from a background thread while the block runs.
-
-    The engine also writes the heartbeat with every page, but HaloPSA's pacing (300 requests per rolling 5 minutes)
-    can hold one request for minutes; without beats in between, the next request for a run would close this live
-    one as abandoned and start a second. A worker that dies takes this thread with it, so its run still goes stale.
-    """
-    interval = settings.SYNC_HEARTBEAT_SECONDS if every is None else every
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(interval):
-                SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING).update(heartbeat_at=timezone.now())
-        finally:
-            connections.close_all()  # this thread's own connections
-
-    thread = threading.Thread(target=beat, name=f"sync-run-{run_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def abandon_stale_sync_runs() -> int:
@@ -151,25 +130,137 @@ def sync_run_execute(
     running and checkpointed, so the caller may retry it later; any other failure closes the run as failed.
     """
     run = sync_run_resume(run_id=run_id) if resume else sync_run_claim(run_id=run_id)
+    if run.cancelled_at is not None:  # cancelled between two slices (or two task attempts)
+        return _finish_cancelled(run)
+    spent = ClientStats()
     try:
-        with sync_run_kept_alive(run_id=run.pk), halo or portal_halo_client() as client:
-            outcome = SyncEngine(run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page).execute()
+        with sync_run_kept_alive(run_id=run.pk) as watch, halo or portal_halo_client(sleep=watch.sleep) as client:
+            client.on_wait = watch.show_wait
+            before = (client.stats.waited_seconds, client.stats.retries)
+            try:
+                engine = SyncEngine(
+                    run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page, should_stop=watch.stop_requested
+                )
+                outcome = engine.execute()
+            finally:
+                client.on_wait = None
+                spent.waited_seconds = client.stats.waited_seconds - before[0]
+                spent.retries = client.stats.retries - before[1]
+    except SyncCancelled:
+        return _finish_cancelled(_with_waits(run, spent))
     except HaloError as error:
         if error.transient:
+            _add_waits(run.pk, spent)
             raise
-        return sync_run_finish(run=_reloaded(run), status=SyncStatus.FAILED, error_message=str(error))
+        return sync_run_finish(run=_with_waits(run, spent), status=SyncStatus.FAILED, error_message=str(error))
     except Exception as error:
         logger.exception("Sync run #%s failed unexpectedly", run.pk)
         sync_run_finish(
-            run=_reloaded(run),
+            run=_with_waits(run, spent),
             status=SyncStatus.FAILED,
             error_message=f"The sync stopped on an unexpected error ({type(error).__name__}); see the worker log.",
         )
         raise
-    run = _reloaded(run)
     if outcome is SliceOutcome.CHECKPOINTED:
-        return run
+        _add_waits(run.pk, spent)
+        return _reloaded(run)
+    run = _with_waits(run, spent)
     return sync_run_finish(run=run, status=SyncStatus.PARTIAL if run.failed_count else SyncStatus.SUCCEEDED)
+
+
+def _with_waits(run: SyncRun, spent: ClientStats) -> SyncRun:
+    """The run as stored, plus this slice's waiting, for sync_run_finish to write in its one update."""
+    run = _reloaded(run)
+    run.waited_seconds += spent.waited_seconds
+    run.retry_count += spent.retries
+    return run
+
+
+def _add_waits(run_id: int, spent: ClientStats) -> None:
+    """Add a slice's waiting to the run's totals and clear its current wait (nothing holds it any more)."""
+    SyncRun.objects.filter(pk=run_id).update(
+        waited_seconds=F("waited_seconds") + spent.waited_seconds,
+        retry_count=F("retry_count") + spent.retries,
+        wait_reason="",
+        wait_until=None,
+    )
+
+
+def _finish_cancelled(run: SyncRun) -> SyncRun:
+    who = run.cancelled_by.get_username() if run.cancelled_by else "somebody"
+    message = (
+        f"Cancelled by {who}. The {run.progress_done:,} HaloPSA clients already done stay written; "
+        "nothing was marked missing."
+    )
+    return sync_run_finish(run=run, status=SyncStatus.CANCELLED, error_message=message)
+
+
+def sync_run_cancel(*, run_id: int, actor: AbstractBaseUser) -> SyncRun:
+    """Cancel a queued run at once, or ask a running one to stop after its current page (or wait).
+
+    PortalError when the run is already closed or already being cancelled.
+    """
+    now = timezone.now()
+    queued = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.CANCELLED,
+        cancelled_by=actor,
+        cancelled_at=now,
+        finished_at=now,
+        heartbeat_at=now,
+        stage="done",
+        error_message=f"Cancelled by {actor.get_username()} before it started.",
+    )
+    if not queued:
+        running = SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING, cancelled_at__isnull=True)
+        if not running.update(cancelled_by=actor, cancelled_at=now):
+            run = SyncRun.objects.get(pk=run_id)
+            if run.is_open:
+                raise PortalError(f"Sync run #{run_id} is already being cancelled; it stops after its current page.")
+            raise PortalError(f"Sync run #{run_id} has already ended ({run.get_status_display()}).")
+    return SyncRun.objects.get(pk=run_id)
+
+
+def sync_run_wait_to_resume(*, run_id: int, error: HaloError, seconds: float, attempt: int, attempts: int) -> None:
+    """Show on the run that HaloPSA failed and when the run tries again (the task's checkpoint-and-retry)."""
+    reason = f"{error} The sync resumes in {{left}} (attempt {attempt} of {attempts})."
+    SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING).update(
+        wait_reason=reason[:200], wait_until=timezone.now() + timedelta(seconds=seconds), heartbeat_at=timezone.now()
+    )
+
+
+def sync_run_in_foreground(
+    *,
+    run_id: int,
+    on_page: Callable[[SyncRun], None] | None = None,
+    halo_factory: Callable[[], HaloClient] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncRun:
+    """Run a queued run to its end in this process (`sync_halo`), slice after slice.
+
+    After a transient HaloPSA error it waits and resumes from the checkpoint like the Celery task does
+    (TRANSIENT_RETRY_DELAYS), then fails.
+    """
+    resume, attempt = False, 0
+    while True:
+        try:
+            run = sync_run_execute(
+                run_id=run_id, resume=resume, halo=halo_factory() if halo_factory else None, on_page=on_page
+            )
+        except HaloError as error:  # transient only: the run is checkpointed
+            if attempt >= len(TRANSIENT_RETRY_DELAYS):
+                return sync_run_fail(run_id=run_id, error_message=f"{error} (gave up after {attempt} retries)")
+            delay = TRANSIENT_RETRY_DELAYS[attempt]
+            attempt += 1
+            logger.warning("Sync run #%s: %s; resuming in %s s", run_id, error, delay)
+            sync_run_wait_to_resume(
+                run_id=run_id, error=error, seconds=delay, attempt=attempt, attempts=len(TRANSIENT_RETRY_DELAYS)
+            )
+            sleep(delay)
+            resume = True
+            continue
+        if not run.is_open:
+            return run
+        resume = True
 
 
 def sync_run_fail(*, run_id: int, error_message: str) -> SyncRun:

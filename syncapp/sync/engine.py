@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.choices import NotSyncingReason
+from syncapp.exceptions import SyncCancelled
 from syncapp.halo import ClientCustomFields, HaloClient, HaloError, HaloSiteRecord
 from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
 from syncapp.sync.normalise import name_key
@@ -54,8 +55,10 @@ class SyncEngine:
         slice_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_page: Callable[[SyncRun], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.run = run
+        self.should_stop = should_stop  # staff cancelled the run: stop after the page just written
         self.halo = halo
         self.clock = clock
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
@@ -109,6 +112,8 @@ class SyncEngine:
             seen_ids.update(plan.seen_ids)
             self._apply(plan, context, progress_total=page.record_count, progress_done=len(seen_ids))
             self._next_page = page.page_no + 1
+            if self.should_stop is not None and self.should_stop():
+                raise SyncCancelled()
             more_pages = len(seen_ids) < page.record_count
             if more_pages and self.deadline is not None and self.clock() >= self.deadline:
                 self._checkpoint(self._next_page, seen_ids)
