@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from syncapp.choices import SyncStatus
@@ -17,6 +18,7 @@ from syncapp.halo import WaitNotice
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import LEFT
 
+logger = logging.getLogger("syncapp.sync")
 # How often the watch looks for a cancel request and writes a changed wait; a cheap query on the run's row.
 WATCH_SECONDS = 1.0
 
@@ -69,6 +71,18 @@ class RunWatch:
         return self.cancelled.is_set()
 
 
+def _look_once(run_id: int, changes: dict[str, object], watch: RunWatch) -> None:
+    """Read the run's state (a cancel request) and write the changes, only while the run is running."""
+    row = SyncRun.objects.filter(pk=run_id).values("status", "cancelled_at").first()
+    # Not running (closed), or not visible to this thread's connection yet: nothing to beat or show.
+    if row is None or row["status"] != SyncStatus.RUNNING:
+        return
+    if row["cancelled_at"] is not None:
+        watch.cancelled.set()
+    if changes:
+        SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING).update(**changes)
+
+
 @contextmanager
 def sync_run_kept_alive(*, run_id: int, every: float | None = None) -> Iterator[RunWatch]:
     """Watch a running run from a background thread: heartbeat, what HaloPSA holds it on, and a cancel request.
@@ -96,11 +110,10 @@ def sync_run_kept_alive(*, run_id: int, every: float | None = None) -> Iterator[
                 wait = watch.take_wait()
                 if wait is not None:
                     changes["wait_reason"], changes["wait_until"] = wait
-                running = SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING)
-                if changes:
-                    running.update(**changes)
-                if running.filter(cancelled_at__isnull=False).exists():
-                    watch.cancelled.set()
+                try:
+                    _look_once(run_id, changes, watch)
+                except DatabaseError:  # a busy database must not end the watch; the next look tries again
+                    logger.warning("Sync run #%s: could not update its heartbeat or wait", run_id, exc_info=True)
         finally:
             connections.close_all()  # this thread's own connections
 

@@ -224,7 +224,10 @@ def sync_run_wait_to_resume(*, run_id: int, error: HaloError, seconds: float, at
     """Show on the run that HaloPSA failed and when the run tries again (the task's checkpoint-and-retry)."""
     reason = f"{error} The sync resumes in {{left}} (attempt {attempt} of {attempts})."
     SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING).update(
-        wait_reason=reason[:200], wait_until=timezone.now() + timedelta(seconds=seconds), heartbeat_at=timezone.now()
+        wait_reason=reason if len(reason) <= 200 else "HaloPSA is unavailable. The sync resumes in {left}.",
+        wait_until=timezone.now() + timedelta(seconds=seconds),
+        heartbeat_at=timezone.now(),
+        waited_seconds=F("waited_seconds") + seconds,  # counted ahead: the task waits without a client to count it
     )
 
 
