@@ -398,3 +398,26 @@ def test_an_interactive_call_says_when_to_try_again_instead_of_waiting(mocked, m
     with pytest.raises(HaloRateLimited, match=re.escape("try again in 40 s")):
         make_client(interactive=True, budget=client._transport.budget).get_client(12)
     assert client.stats.requests["GET /api/Client/{id}"] == 1
+
+
+def test_the_observer_is_told_what_holds_the_client_and_when_it_is_over(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=503, json={"Message": "Down"})
+    mocked.get(CLIENT_URL, status=429, headers={"Retry-After": "42"}, json={"error": "Rate Limit Reached"})
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    notices = []
+    client = make_client(on_wait=notices.append, rate_limit=3, rate_window=60.0)
+    # Token (t=0), 503 (t=0), wait 0.5 s, 429 (t=0.5), wait 42 s: three requests are in the minute's window, so the
+    # fourth waits until the first leaves it at t=60.
+    assert client.get_client(12).id == 12
+    messages = [notice.message if notice else None for notice in notices]
+    assert messages == [
+        "HaloPSA answered 503: retry 1 of 5 in 1 s",
+        None,
+        "Waiting for HaloPSA's rate limit: 42 s",
+        None,
+        "Waiting for room in the HaloPSA request budget: 18 s",
+        None,
+    ]
+    assert [n.kind for n in notices if n] == ["server", "rate_limit", "budget"]
+    assert (client.stats.rate_limited, client.stats.retries) == (1, 2)
