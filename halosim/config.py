@@ -10,12 +10,22 @@ CHECKBOX_FORMS = ("bool", "int", "str_int", "str_true", "yes", "display_only")
 SITE_ADDRESS_FORMS = ("flat", "nested")
 FIELDINFO_FORMS = ("array", "envelope", "missing")
 FAIL_BODY_FORMS = ("json", "html")
+# How a 429 says when to come back: not at all (hosted Halo), or one of the headers other APIs send.
+RATE_LIMIT_HEADER_STYLES = (
+    "none",
+    "retry_after_seconds",
+    "retry_after_date",
+    "reset_seconds",
+    "reset_unix",
+    "remaining",  # X-RateLimit-Remaining on every answer, counting down to 0; no word on when
+)
 
 _CHOICES = {
     "checkbox_form": CHECKBOX_FORMS,
     "site_address_form": SITE_ADDRESS_FORMS,
     "fieldinfo_form": FIELDINFO_FORMS,
     "fail_body_form": FAIL_BODY_FORMS,
+    "rate_limit_headers": RATE_LIMIT_HEADER_STYLES,
 }
 _FLAT_LINES = {f"delivery_address_line{n}" for n in range(1, 5)}
 
@@ -51,6 +61,11 @@ class SimConfig:
     inactive_included_by_default: bool = False  # lists include inactive records without includeinactive=true
     flat_postcode_key: str = "delivery_address_line5"  # where the flat address form puts the postcode
     fieldinfo_client_typeid: int = 2  # FieldInfo's typeid for client custom fields
+    # Rate-limit storms and outages (times on the simulator's clock, so tests can use a fake one).
+    rate_limit_headers: str = "none"  # see RATE_LIMIT_HEADER_STYLES; send_retry_after=true means retry_after_seconds
+    storm_seconds: float = 0.0  # the next API request starts a storm: every request answers 429 for this long
+    outage_seconds: float = 0.0  # the next API request starts an outage: every request answers fail_status this long
+    shared_consumer_requests: int = 0  # another integration spends this many requests of every rate window
 
     def validate(self) -> None:
         """Raise ValueError when a switch holds a value the simulator does not know."""
@@ -61,6 +76,8 @@ class SimConfig:
             raise ValueError("rate_limit must be a positive integer or None")
         if not self.flat_postcode_key.startswith("delivery_address_") or self.flat_postcode_key in _FLAT_LINES:
             raise ValueError("flat_postcode_key must be delivery_address_line5 or another delivery_address_* key")
+        if self.storm_seconds < 0 or self.outage_seconds < 0 or self.shared_consumer_requests < 0:
+            raise ValueError("storm_seconds, outage_seconds and shared_consumer_requests must not be negative")
         if self.max_page_size < 1 or self.default_page_size < 1:
             raise ValueError("page sizes must be positive")
 

@@ -16,7 +16,7 @@ _GENERATE_ARGS = {"clients", "seed", "sites_per_client", "ticked_ratio", "inacti
 def handle(sim: Simulator, method: str, path: str, params: dict[str, str], body: bytes) -> Reply:
     """Answer a /_sim/ request.
 
-    Routes: GET stats, POST stats/reset, GET/POST config, GET tenant, POST tenant/generate, POST save,
+    Routes: GET stats, POST stats/reset, GET stats/window, GET/POST config, GET tenant, POST tenant/generate, POST save,
     POST tokens/revoke, POST clients, POST/DELETE clients/{id}, POST sites, POST/DELETE sites/{id}.
     Edits are not saved to the state file unless ?persist=true (benchmarks edit thousands of times).
     """
@@ -36,6 +36,7 @@ def _dispatch(
     allowed = {
         ("stats",): {"GET"},
         ("stats", "reset"): {"POST"},
+        ("stats", "window"): {"GET"},
         ("config",): {"GET", "POST"},
         ("tenant",): {"GET"},
         ("tenant", "generate"): {"POST"},
@@ -53,6 +54,8 @@ def _dispatch(
     data = _json_object(body) if method == "POST" else {}
     if route == ("stats",):
         return json_reply(200, sim.stats())
+    if route == ("stats", "window"):
+        return json_reply(200, sim.window_stats())
     if route == ("stats", "reset"):
         sim.reset_stats()
         return json_reply(200, {"ok": True})

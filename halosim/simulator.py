@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ class Simulator:
         config: SimConfig | None = None,
         state_path: str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.state_path = Path(state_path) if state_path else None
         if tenant is None:
@@ -44,6 +46,10 @@ class Simulator:
         self.config = config or SimConfig()
         self.config.validate()
         self.clock = clock
+        # Dates and Unix times in rate-limit headers; a fake `clock` doubles as the wall clock so the two agree.
+        self.wall_clock = wall_clock or (time.time if clock is time.monotonic else clock)
+        self._storm_until = self._outage_until = float("-inf")
+        self._max_in_window = 0  # the most requests served inside one rate window (the budget tests' invariant)
         # Re-entrant so a function passed to edit() may call other locking helpers without deadlocking.
         self.lock = threading.RLock()
         self.tokens = TokenStore(clock)
@@ -123,10 +129,16 @@ class Simulator:
         with self.lock:
             return dict(self._stats)
 
+    def window_stats(self) -> dict[str, float]:
+        """The most requests served inside any one rate window since the last reset (429s are not served)."""
+        with self.lock:
+            return {"max_in_window": self._max_in_window, "window_seconds": self.config.rate_window_seconds}
+
     def reset_stats(self) -> None:
         """Zero the request counters."""
         with self.lock:
             self._stats.clear()
+            self._max_in_window = 0
 
     def issue_token(self, lifetime: int | None = None) -> str:
         """Mint a valid bearer token without an HTTP round trip (handy in tests); it counts in no stats."""
@@ -146,33 +158,86 @@ class Simulator:
         with self.lock:
             config = self.config
             self._stats[f"{method} {route or path}"] += 1
-            limited = self._rate_limited(config)
+            now = self.clock()
+            self._start_timed_faults(config, now)
+            limited = self._storm(config, now) or self._rate_limited(config)
             if limited is not None:
                 self._stats["429"] += 1
                 return limited
-            try:
-                if is_token:
-                    if config.fail_token_next > 0:
-                        config.fail_token_next -= 1
-                        return self._failure(config)
-                    creds = Credentials(self.client_id, self.client_secret, self.tenant_name)
-                    content_type = headers.get("Content-Type", "")
-                    return token_reply(self.tokens, creds, config.token_lifetime, method, params, content_type, body)
-                if config.fail_next > 0:
-                    config.fail_next -= 1
-                    return self._failure(config)
-                if route == "/api/authinfo":
-                    reply = self._authinfo(method)
-                else:
-                    self.tokens.authorise(headers.get("Authorization"), config.expired_token_status)
-                    reply = api.handle(self.tenant, config, method, path, params, body, self.persist)
-            except ApiError as exc:
-                return exc.reply()
-            if reply.status < 300 and reply.is_json and config.malformed_next > 0:
-                config.malformed_next -= 1
-                # Cut mid-document: a 200 whose body does not parse, as a dropped proxy connection produces.
-                reply.body = reply.body[: max(1, len(reply.body) // 2)]
+            if self._outage_until > now:
+                self._stats["outage"] += 1
+                return self._failure(config)
+            reply = self._serve(config, method, path, route, is_token, params, headers, body)
+            if config.rate_limit_headers == "remaining" and config.rate_limit is not None:
+                reply.headers["X-RateLimit-Remaining"] = str(max(self._budget(config) - len(self._recent), 0))
             return reply
+
+    def _start_timed_faults(self, config: SimConfig, now: float) -> None:
+        if config.storm_seconds > 0:
+            self._storm_until, config.storm_seconds = now + config.storm_seconds, 0.0
+        if config.outage_seconds > 0:
+            self._outage_until, config.outage_seconds = now + config.outage_seconds, 0.0
+
+    def _storm(self, config: SimConfig, now: float) -> Reply | None:
+        if self._storm_until <= now:
+            return None
+        return self._too_many(config, self._storm_until - now, "Rate Limit Reached - storm")
+
+    def _budget(self, config: SimConfig) -> int:
+        # The share another integration spends is gone for us; at least nothing is left, never less.
+        return max((config.rate_limit or 0) - config.shared_consumer_requests, 0)
+
+    def _too_many(self, config: SimConfig, wait: float, message: str) -> Reply:
+        """A 429 with the configured hint about when to come back."""
+        style = config.rate_limit_headers
+        if style == "none" and config.send_retry_after:
+            style = "retry_after_seconds"
+        seconds = max(1, math.ceil(wait))
+        headers = {
+            "none": {},
+            "retry_after_seconds": {"Retry-After": str(seconds)},
+            "retry_after_date": {"Retry-After": formatdate(math.ceil(self.wall_clock() + wait), usegmt=True)},
+            "reset_seconds": {"X-RateLimit-Reset": str(seconds)},
+            "reset_unix": {"X-RateLimit-Reset": str(math.ceil(self.wall_clock() + wait))},
+            "remaining": {"X-RateLimit-Remaining": "0"},
+        }[style]
+        return json_reply(429, {"error": message}, headers)
+
+    def _serve(
+        self,
+        config: SimConfig,
+        method: str,
+        path: str,
+        route: str | None,
+        is_token: bool,
+        params: dict[str, str],
+        headers: Any,
+        body: bytes,
+    ) -> Reply:
+        """Serve one request that passed the rate limit (token, authinfo or the API), with the per-request faults."""
+        try:
+            if is_token:
+                if config.fail_token_next > 0:
+                    config.fail_token_next -= 1
+                    return self._failure(config)
+                creds = Credentials(self.client_id, self.client_secret, self.tenant_name)
+                content_type = headers.get("Content-Type", "")
+                return token_reply(self.tokens, creds, config.token_lifetime, method, params, content_type, body)
+            if config.fail_next > 0:
+                config.fail_next -= 1
+                return self._failure(config)
+            if route == "/api/authinfo":
+                reply = self._authinfo(method)
+            else:
+                self.tokens.authorise(headers.get("Authorization"), config.expired_token_status)
+                reply = api.handle(self.tenant, config, method, path, params, body, self.persist)
+        except ApiError as exc:
+            return exc.reply()
+        if reply.status < 300 and reply.is_json and config.malformed_next > 0:
+            config.malformed_next -= 1
+            # Cut mid-document: a 200 whose body does not parse, as a dropped proxy connection produces.
+            reply.body = reply.body[: max(1, len(reply.body) // 2)]
+        return reply
 
     def _authinfo(self, method: str) -> Reply:
         if method != "GET":
@@ -186,16 +251,15 @@ class Simulator:
         while self._recent and self._recent[0] <= now - window:
             self._recent.popleft()
         limit = config.rate_limit
-        if limit is not None and len(self._recent) >= limit:
+        if limit is not None and len(self._recent) >= self._budget(config):
             # A 429 does not use up budget: only served requests are remembered.
-            headers = {}
-            if config.send_retry_after:
-                # The slot frees when the request `limit` places from the end leaves the window.
-                wait = self._recent[-limit] + window - now
-                headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            allowed = self._budget(config)
+            # The slot frees when the request `allowed` places from the end leaves the window.
+            wait = self._recent[-allowed] + window - now if allowed and self._recent else window
             message = f"Rate Limit Reached - {limit} Requests per rolling {window / 60:g} minute window"
-            return json_reply(429, {"error": message}, headers)
+            return self._too_many(config, wait, message)
         self._recent.append(now)
+        self._max_in_window = max(self._max_in_window, len(self._recent))
         return None
 
     @staticmethod

@@ -179,6 +179,16 @@ HALO_RATE_LIMIT = env.int("HALO_RATE_LIMIT", default=300)
 HALO_TIMEOUT = env.float("HALO_TIMEOUT", default=30.0)
 # Retries of one HaloPSA request on 429, 5xx or a dropped connection, with capped, jittered back-off.
 HALO_MAX_RETRIES = env.int("HALO_MAX_RETRIES", default=5)
+# HaloPSA's rolling window (5 minutes on hosted tenants) and how long a sync sits out continuous 429s before failing.
+HALO_RATE_WINDOW = env.float("HALO_RATE_WINDOW", default=300.0)
+HALO_RATE_LIMIT_PATIENCE = env.float("HALO_RATE_LIMIT_PATIENCE", default=15 * 60.0)
+# Every process draws from one HaloPSA request budget: in this cache when set (redis://..., dbcache://table),
+# else in a file guarded by an OS lock (fine while the portal, worker and commands share one machine).
+HALO_BUDGET_CACHE_URL = env.str("HALO_BUDGET_CACHE_URL", default="")
+HALO_BUDGET_FILE = env.str("HALO_BUDGET_FILE", default=str(VAR_DIR / "halo-budget.json"))
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if HALO_BUDGET_CACHE_URL:
+    CACHES["halo-budget"] = env.cache_url_config(HALO_BUDGET_CACHE_URL)
 # Plain-http HaloPSA URLs are accepted only for loopback (the simulator) and only when this or DEBUG is on.
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).

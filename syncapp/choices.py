@@ -25,6 +25,7 @@ class SyncStatus(models.TextChoices):
     PARTIAL = "partial", "Partly succeeded"
     FAILED = "failed", "Failed"
     ABANDONED = "abandoned", "Abandoned"
+    CANCELLED = "cancelled", "Cancelled"
 
     @classmethod
     def open_values(cls) -> tuple[str, ...]:

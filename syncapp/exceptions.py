@@ -57,3 +57,10 @@ class HaloIdLinkedElsewhere(LinkError):
 
 class ManagedFieldEdit(PortalError):
     """Staff tried to change a HaloPSA-managed field of a linked customer."""
+
+
+class SyncCancelled(PortalError):
+    """Staff cancelled the running sync: it stops after the page it is on, or at once while it waits for HaloPSA."""
+
+    def __init__(self) -> None:
+        super().__init__("The sync was cancelled.")

@@ -147,6 +147,17 @@ class SyncRun(models.Model):
     # worker that was taken over (it stopped beating) can never write a page after its successor.
     lease = models.CharField(max_length=32, blank=True, default="", editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # What holds the run right now ("{left}" stands for the time still to wait, counted down on the page) and until
+    # when; then the totals across slices: seconds spent waiting, and retries (429 waits and 5xx/connection retries).
+    wait_reason = models.CharField(max_length=200, blank=True, default="")
+    wait_until = models.DateTimeField(null=True, blank=True)
+    waited_seconds = models.FloatField(default=0.0)
+    retry_count = models.PositiveIntegerField(default=0)
+    # Who asked to cancel the run, and when; a running run stops after the page it is on (or its current wait).
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-queued_at", "-id"]

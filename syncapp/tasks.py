@@ -7,15 +7,15 @@ from django.conf import settings
 
 from syncapp.exceptions import SyncRunInterrupted, SyncRunLeaseLost, SyncRunNotClaimable
 from syncapp.services.runs import (
+    TRANSIENT_RETRY_DELAYS,
     scheduled_sync_request_if_due,
     sync_run_execute,
     sync_run_fail,
+    sync_run_wait_to_resume,
     sync_runs_recover,
 )
 
 logger = logging.getLogger("syncapp.sync")
-
-TRANSIENT_RETRY_DELAYS = (30, 60, 120)  # seconds; the retry takes the run up with the token its slice left
 
 
 @shared_task(bind=True, name="syncapp.tasks.run_halo_sync", max_retries=len(TRANSIENT_RETRY_DELAYS))
@@ -41,6 +41,14 @@ def run_halo_sync(self, run_id: int, handover: str = "", resume: bool = False) -
             return "failed"
         delay = TRANSIENT_RETRY_DELAYS[self.request.retries]
         logger.warning("Sync run #%s: %s; retrying in %s s", run_id, error, delay)
+        sync_run_wait_to_resume(
+            run_id=run_id,
+            lease=error.handover,
+            reason=str(error),
+            seconds=delay,
+            attempt=self.request.retries + 1,
+            attempts=len(TRANSIENT_RETRY_DELAYS),
+        )
         raise self.retry(kwargs={"run_id": run_id, "handover": error.handover}, countdown=delay) from error
     if run.is_open:
         run_halo_sync.delay(run_id=run_id, handover=run.lease)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
     path("runs/<int:pk>/progress.json", runs.run_progress, name="run-progress"),
+    path("runs/<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
     path("matching/", matching.matching_queue, name="matching"),
     path("matching/<int:pk>/", matching.match_customer, name="match-customer"),
     path("matching/<int:pk>/unlink/", matching.unlink_customer_view, name="unlink-customer"),

@@ -18,6 +18,18 @@ SIM_CLIENT_ID = "portal-test"
 SIM_CLIENT_SECRET = "simulator-only-credential"
 
 
+@pytest.fixture(autouse=True)
+def fresh_halo_budget(settings, tmp_path) -> None:
+    """Each test starts with an unused shared HaloPSA request budget (a file of its own, or an emptied cache key)."""
+    from django.core.cache import caches
+
+    from syncapp.halo_budget import BUDGET_CACHE_ALIAS, STATE_KEY
+
+    settings.HALO_BUDGET_FILE = str(tmp_path / "halo-budget.json")
+    if BUDGET_CACHE_ALIAS in settings.CACHES:
+        caches[BUDGET_CACHE_ALIAS].delete(STATE_KEY)
+
+
 @pytest.fixture
 def staff_groups(db) -> None:
     """The staff groups as their data migration makes them.
@@ -94,6 +106,7 @@ class CeleryWorker:
             "HALO_CLIENT_ID": settings.HALO_CLIENT_ID,
             "HALO_CLIENT_SECRET": settings.HALO_CLIENT_SECRET,
             "HALO_RATE_LIMIT": str(settings.HALO_RATE_LIMIT),
+            "HALO_BUDGET_FILE": str(settings.HALO_BUDGET_FILE),
             "HALO_ALLOW_HTTP_LOOPBACK": "true",
             "SYNC_SLICE_SECONDS": str(settings.SYNC_SLICE_SECONDS),
             "SYNC_HEARTBEAT_SECONDS": str(settings.SYNC_HEARTBEAT_SECONDS),

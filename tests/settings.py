@@ -11,5 +11,9 @@ os.environ.setdefault("HALO_CLIENT_SECRET", "test-secret-from-environment")
 os.environ.setdefault(
     "CELERY_BROKER_DIR", str(Path(__file__).resolve().parent.parent / "var" / f"test-broker-{os.getpid()}")
 )
+# The shared HaloPSA request budget of this test run (tests/conftest.py gives each test a fresh one).
+os.environ.setdefault(
+    "HALO_BUDGET_FILE", str(Path(__file__).resolve().parent.parent / "var" / f"test-halo-budget-{os.getpid()}.json")
+)
 
 from portal.settings import *  # noqa: F403

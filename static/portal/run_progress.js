@@ -11,6 +11,33 @@
   var status = document.getElementById("run-status");
   var INTERVAL_MS = 1500;
   var format = new Intl.NumberFormat();
+  var wait = document.getElementById("run-wait");
+  var waitMessage = document.getElementById("run-wait-message");
+
+  function inWords(seconds) {
+    var whole = Math.max(Math.ceil(seconds || 0), 0);
+    var minutes = Math.floor(whole / 60);
+    var rest = whole % 60;
+    if (!minutes) { return rest + " s"; }
+    return minutes + " min" + (rest ? " " + rest + " s" : "");
+  }
+
+  function setText(id, text) {
+    var element = document.getElementById(id);
+    if (element) { element.textContent = text; }
+  }
+
+  // What HaloPSA holds the run on ("Waiting for HaloPSA's rate limit: 42 s"), the elapsed time and the totals.
+  function showWait(data) {
+    if (wait && waitMessage) {
+      wait.hidden = !data.wait;
+      waitMessage.textContent = data.wait ? data.wait.message : "";
+    }
+    if (data.elapsed_seconds !== null && data.elapsed_seconds !== undefined) { setText("run-elapsed", inWords(data.elapsed_seconds)); }
+    setText("run-waited", inWords(data.waited_seconds));
+    setText("run-rate-limited", format.format(data.rate_limited_count));
+    setText("run-retries", format.format(data.retry_count));
+  }
 
   function show(data) {
     bar.value = data.percent;
@@ -20,6 +47,7 @@
     percent.textContent = data.percent + "%";
     var badge = status && status.querySelector(".badge");
     if (badge) { badge.textContent = data.status_label; }
+    showWait(data);
     panel.querySelectorAll("[data-count]").forEach(function (cell) {
       var value = data[cell.getAttribute("data-count")];
       if (typeof value === "number") { cell.textContent = format.format(value); }

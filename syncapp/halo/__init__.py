@@ -1,5 +1,6 @@
 """HaloPSA REST client: auth, paging, pacing, retries and typed records; knows nothing of Django models."""
 
+from .budget import BudgetStore, LocalBudgetStore, RequestBudget
 from .check import (
     access_check_as_dict,
     access_failure_as_dict,
@@ -31,11 +32,13 @@ from .records import (
     HaloClientRecord,
     HaloSiteRecord,
     SitePage,
+    WaitNotice,
 )
 from .settings import HaloSettings, halo_settings_from_django
 
 __all__ = [
     "AccessCheck",
+    "BudgetStore",
     "ClientCustomFields",
     "ClientPage",
     "ClientStats",
@@ -56,7 +59,10 @@ __all__ = [
     "HaloSettings",
     "HaloSiteRecord",
     "HaloUnavailable",
+    "LocalBudgetStore",
+    "RequestBudget",
     "SitePage",
+    "WaitNotice",
     "access_check_as_dict",
     "access_failure_as_dict",
     "custom_fields_from_definitions",

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 import requests
 
+from .budget import RequestBudget
 from .errors import (
     HaloBadResponse,
     HaloError,
@@ -39,6 +40,7 @@ from .records import (
     HaloClientRecord,
     HaloSiteRecord,
     SitePage,
+    WaitNotice,
 )
 from .settings import HaloSettings
 from .transport import HaloTransport
@@ -73,17 +75,40 @@ class HaloClient:
         settings: HaloSettings,
         *,
         session: requests.Session | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        budget: RequestBudget | None = None,
+        on_wait: Callable[[WaitNotice | None], None] | None = None,
     ) -> None:
+        """`clock` is the wall clock by default: a shared `budget` compares times taken in other processes.
+
+        `budget`: the rolling-window budget to draw from (shared by the portal's processes); by default this
+        client's own. `on_wait`: told what holds the client before each wait (rate limit, full budget, retry).
+        """
         self.settings = settings.validate()
         self.stats = ClientStats()
         # Listings request their next page on this thread while the caller parses and uses the current one.
         self._fetch_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-fetch-ahead")
         self._transport = HaloTransport(
-            settings, session=session, clock=clock, sleep=sleep, jitter=jitter, stats=self.stats
+            settings,
+            session=session,
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+            stats=self.stats,
+            budget=budget,
+            on_wait=on_wait,
         )
+
+    @property
+    def on_wait(self) -> Callable[[WaitNotice | None], None] | None:
+        """The observer told what holds the client (set by whoever shows it, e.g. the sync engine)."""
+        return self._transport.on_wait
+
+    @on_wait.setter
+    def on_wait(self, observer: Callable[[WaitNotice | None], None] | None) -> None:
+        self._transport.on_wait = observer
 
     def __repr__(self) -> str:
         return f"HaloClient({self.settings.resource_url!r}, tenant={self.settings.tenant!r})"

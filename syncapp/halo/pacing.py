@@ -1,61 +1,29 @@
-"""Client-side pacing for HaloPSA: a rolling-window request limiter, retry backoff and Retry-After parsing."""
+"""Client-side pacing for HaloPSA: retry back-off and reading the rate-limit headers HaloPSA may send."""
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 BACKOFF_BASE_SECONDS = 1.0
+# A 429 without a hint: start at 5 s and double up to the whole rolling window (storms on hosted Halo last minutes).
+RATE_LIMIT_BACKOFF_BASE_SECONDS = 5.0
 # X-RateLimit-Reset is either seconds to wait or a Unix time; values past this are taken as a Unix time.
 EPOCH_THRESHOLD = 1_000_000_000
 
 
-class RollingWindowLimiter:
-    """Allows at most `limit` requests in any `window` seconds, the way HaloPSA counts them, by sleeping first."""
-
-    def __init__(
-        self, limit: int, window: float, *, clock: Callable[[], float], sleep: Callable[[float], None]
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()
-
-    def _forget_old(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
-
-    def acquire(self) -> float:
-        """Wait until one more request fits in the window, record it, and return the seconds waited."""
-        waited = 0.0
-        while True:
-            now = self._clock()
-            self._forget_old(now)
-            if len(self._sent) < self.limit:
-                self._sent.append(now)
-                return waited
-            delay = self._sent[0] + self.window - now
-            # A real clock may wake a hair early; the loop re-checks, so never sleep a negative or zero time.
-            delay = max(delay, 0.001)
-            self._sleep(delay)
-            waited += delay
-
-    @property
-    def in_window(self) -> int:
-        """Requests recorded in the current window."""
-        self._forget_old(self._clock())
-        return len(self._sent)
-
-
-def backoff_delay(attempt: int, *, cap: float, jitter: float) -> float:
+def backoff_delay(attempt: int, *, cap: float, jitter: float, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Exponential backoff for retry `attempt` (0-based): 1, 2, 4 ... s capped at `cap`, then "equal jitter"."""
-    ceiling = min(cap, BACKOFF_BASE_SECONDS * (2**attempt))
+    ceiling = min(cap, base * (2 ** min(attempt, 30)))
     # Half fixed, half random, so concurrent workers spread out but never retry immediately.
     return ceiling / 2 + ceiling / 2 * min(max(jitter, 0.0), 1.0)
+
+
+def rate_limit_backoff(attempt: int, *, window: float, jitter: float) -> float:
+    """Back-off for the `attempt`-th (0-based) hintless 429 in a row: 5, 10, 20 ... s, up to `window`."""
+    return backoff_delay(attempt, cap=window, jitter=jitter, base=RATE_LIMIT_BACKOFF_BASE_SECONDS)
 
 
 def retry_after_seconds(header: str | None, *, now: datetime | None = None) -> float | None:
@@ -80,7 +48,7 @@ def retry_after_seconds(header: str | None, *, now: datetime | None = None) -> f
 
 def server_wait_seconds(headers: Mapping[str, str], *, wall_clock: Callable[[], float] = time.time) -> float | None:
     """How long the server asked us to wait: Retry-After, else X-RateLimit-Reset; None when it did not say."""
-    wait = retry_after_seconds(headers.get("Retry-After"))
+    wait = retry_after_seconds(headers.get("Retry-After"), now=datetime.fromtimestamp(wall_clock(), UTC))
     if wait is not None:
         return wait
     reset = headers.get("X-RateLimit-Reset")
@@ -91,3 +59,12 @@ def server_wait_seconds(headers: Mapping[str, str], *, wall_clock: Callable[[], 
     if value is None or value != value:
         return None
     return max(value - wall_clock() if value > EPOCH_THRESHOLD else value, 0.0)
+
+
+def remaining_requests(headers: Mapping[str, str]) -> int | None:
+    """X-RateLimit-Remaining as a whole number; None when absent or unreadable."""
+    value = headers.get("X-RateLimit-Remaining")
+    try:
+        return int(float(value)) if value is not None and value.strip() else None
+    except ValueError:
+        return None

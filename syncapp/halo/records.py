@@ -138,3 +138,19 @@ class ClientStats:
     def total_requests(self) -> int:
         """Every HTTP request sent, token requests and retries included."""
         return sum(self.requests.values())
+
+
+@dataclass(frozen=True, slots=True)
+class WaitNotice:
+    """What holds the client right now, for whoever shows it: the observer gets one before each wait, None after.
+
+    `kind` is "rate_limit" (HaloPSA answered 429), "budget" (the shared rolling window is full) or "server"
+    (HaloPSA answered 5xx or the connection dropped); `message` says it in words for staff.
+    """
+
+    kind: str
+    seconds: float
+    message: str
+    status: int | None = None
+    attempt: int = 0
+    max_attempts: int = 0

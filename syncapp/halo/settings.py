@@ -32,6 +32,13 @@ class HaloSettings:
     rate_window: float = 300.0
     backoff_cap: float = 60.0
     allow_http: bool = False
+    # 429s never fail a run by themselves: only this many seconds of continuous refusals do (HALO_RATE_LIMIT_PATIENCE).
+    rate_limit_patience: float = 900.0
+    # A person is waiting on a page: use the slots background work leaves free, and never wait longer than this.
+    interactive: bool = False
+    interactive_max_wait: float = 5.0
+    # Slots per window background work leaves for interactive calls; None: a tenth of the limit.
+    interactive_reserve: int | None = None
 
     def __post_init__(self) -> None:
         # Trailing slashes would otherwise produce "//api/Client"; frozen, so set through object.
@@ -51,9 +58,17 @@ class HaloSettings:
             raise HaloConfigError("The HaloPSA scope (HALO_SCOPE) is empty; use 'all' or a narrower scope.")
         if self.rate_limit < 1 or self.rate_window <= 0:
             raise HaloConfigError("The HaloPSA rate limit must allow at least one request per window.")
+        if self.rate_limit_patience < 0 or self.interactive_max_wait < 0:
+            raise HaloConfigError("The HaloPSA rate-limit patience (HALO_RATE_LIMIT_PATIENCE) must not be negative.")
         if self.timeout <= 0 or self.max_retries < 0 or self.backoff_cap < 0:
             raise HaloConfigError("The HaloPSA timeout must be positive and the retry settings not negative.")
         return self
+
+    @property
+    def background_reserve(self) -> int:
+        """Slots per window that only interactive calls may use."""
+        reserve = self.rate_limit // 10 if self.interactive_reserve is None else self.interactive_reserve
+        return min(max(reserve, 0), self.rate_limit - 1)
 
 
 def _is_loopback(host: str) -> bool:
@@ -103,7 +118,7 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
     """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete.
 
     `interactive`: a person is waiting on a page for the answer, so retry once at most rather than back off for
-    half a minute as a background sync may.
+    half a minute as a background sync may, go first in the shared budget, and never wait more than a few seconds.
     """
     from django.conf import settings
 
@@ -118,6 +133,9 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
         client_secret=settings.HALO_CLIENT_SECRET or "",
         scope=settings.HALO_SCOPE or "",
         rate_limit=_number(settings, "HALO_RATE_LIMIT", int),
+        rate_window=_number(settings, "HALO_RATE_WINDOW", float),
+        rate_limit_patience=_number(settings, "HALO_RATE_LIMIT_PATIENCE", float),
+        interactive=interactive,
         timeout=_number(settings, "HALO_TIMEOUT", float),
         max_retries=min(retries, 1) if interactive else retries,
         allow_http=bool(settings.DEBUG or settings.HALO_ALLOW_HTTP_LOOPBACK),

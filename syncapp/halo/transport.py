@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -10,18 +11,20 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .budget import LocalBudgetStore, RequestBudget
 from .errors import (
     HaloBadResponse,
     HaloConfigError,
     HaloError,
     HaloNotFound,
+    HaloRateLimited,
     HaloUnavailable,
     message_for_status,
     token_refused,
 )
-from .pacing import RollingWindowLimiter, backoff_delay, server_wait_seconds
+from .pacing import backoff_delay, rate_limit_backoff, remaining_requests, server_wait_seconds
 from .parsing import extract_halo_message, parse_token
-from .records import ClientStats
+from .records import ClientStats, WaitNotice
 from .settings import HaloSettings
 
 logger = logging.getLogger("syncapp.halo")
@@ -49,6 +52,15 @@ RETRYABLE_TRANSPORT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+def in_words(seconds: float) -> str:
+    """42 s, 5 min, 1 min 30 s: a wait as staff read it (whole seconds, rounded up)."""
+    whole = max(math.ceil(seconds), 0)
+    minutes, rest = divmod(whole, 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def renewal_delay(lifetime: float) -> float:
@@ -109,6 +121,8 @@ class HaloTransport:
         sleep: Callable[[float], None],
         jitter: Callable[[], float],
         stats: ClientStats,
+        budget: RequestBudget | None = None,
+        on_wait: Callable[[WaitNotice | None], None] | None = None,
     ) -> None:
         self.settings = settings
         self.stats = stats
@@ -118,7 +132,16 @@ class HaloTransport:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
-        self._limiter = RollingWindowLimiter(settings.rate_limit, settings.rate_window, clock=clock, sleep=sleep)
+        self.budget = budget or RequestBudget(
+            LocalBudgetStore(),
+            limit=settings.rate_limit,
+            window=settings.rate_window,
+            reserve=settings.background_reserve,
+        )
+        self.on_wait = on_wait
+        # Since when HaloPSA has refused every request with 429 (None once it answers again): drives the patience.
+        self._refused_since: float | None = None
+        self._refusals = 0
         self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
         self._token: str | None = None
         self._renew_at = 0.0
@@ -167,18 +190,96 @@ class HaloTransport:
                 text = text.replace(secret, REDACTED)
         return text
 
-    def _pause(self, attempt: int, route: str, reason: str, retry_after: float | None) -> None:
-        if retry_after is not None:
-            # A rolling window never needs a longer wait than the window itself.
-            delay = min(retry_after, max(self.settings.rate_window, self.settings.backoff_cap))
-        else:
-            delay = backoff_delay(attempt, cap=self.settings.backoff_cap, jitter=self._jitter())
+    def _wait(self, notice: WaitNotice) -> None:
+        """Sleep for `notice.seconds`, telling the observer (the run page) what holds the client meanwhile."""
+        if self.on_wait is not None:
+            self.on_wait(notice)
+        try:
+            self._sleep(notice.seconds)
+        finally:
+            if self.on_wait is not None:
+                self.on_wait(None)
+        self.stats.waited_seconds += notice.seconds
+
+    def _pause(self, attempt: int, route: str, reason: str, status: int | None) -> None:
+        """Back off before retry `attempt` (0-based) of a 5xx or a dropped connection."""
+        delay = backoff_delay(attempt, cap=self.settings.backoff_cap, jitter=self._jitter())
         self.stats.retries += 1
-        logger.warning(
-            "HaloPSA %s %s; retry %d of %d in %.1f s", route, reason, attempt + 1, self.settings.max_retries, delay
-        )
-        self._sleep(delay)
-        self.stats.waited_seconds += delay
+        retries = self.settings.max_retries
+        logger.warning("HaloPSA %s %s; retry %d of %d in %.1f s", route, reason, attempt + 1, retries, delay)
+        what = f"HaloPSA answered {status}" if status else "HaloPSA could not be reached"
+        message = f"{what}: retry {attempt + 1} of {retries} in {in_words(delay)}"
+        self._wait(WaitNotice("server", delay, message, status=status, attempt=attempt + 1, max_attempts=retries))
+
+    def _too_long_for_a_person(self, seconds: float) -> HaloRateLimited:
+        return HaloRateLimited(f"HaloPSA's rate limit is reached; try again in {in_words(seconds)}.", status=429)
+
+    def _take_slot(self) -> float:
+        """Wait until the shared rolling window has room (and HaloPSA's pause is over); return the slot taken."""
+        settings = self.settings
+        while True:
+            reservation = self.budget.try_reserve(self._clock(), interactive=settings.interactive)
+            if reservation.slot is not None:
+                return reservation.slot
+            wait = reservation.wait
+            if settings.interactive and wait > settings.interactive_max_wait:
+                raise self._too_long_for_a_person(wait)
+            if reservation.held:
+                message = f"Waiting for HaloPSA's rate limit: {in_words(wait)}"
+                self._wait(WaitNotice("rate_limit", wait, message, status=429))
+            else:
+                message = f"Waiting for room in the HaloPSA request budget: {in_words(wait)}"
+                self._wait(WaitNotice("budget", wait, message))
+
+    def _rate_limited(self, response: requests.Response, label: str, what: str, halo_message: str) -> None:
+        """A 429: hold everybody sharing the budget for as long as HaloPSA asked (or a growing guess), or give up.
+
+        Gives up only once HaloPSA has refused every request for the patience (interactive callers: at once when
+        the wait is more than a person should sit through).
+        """
+        settings = self.settings
+        now = self._clock()
+        self.stats.rate_limited += 1
+        if self._refused_since is None:
+            self._refused_since, self._refusals = now, 0
+        refused_for = now - self._refused_since
+        hint = server_wait_seconds(response.headers, wall_clock=self._clock)
+        if hint is None:
+            delay = rate_limit_backoff(self._refusals, window=settings.rate_window, jitter=self._jitter())
+        else:
+            # A rolling window never needs a longer wait than the window itself.
+            delay = min(hint, settings.rate_window)
+        self._refusals += 1
+        detail = f": {halo_message}" if halo_message else ""
+        if settings.interactive and (delay > settings.interactive_max_wait or self._refusals > settings.max_retries):
+            self.budget.hold(now + delay)
+            raise self._too_long_for_a_person(delay)
+        if refused_for >= settings.rate_limit_patience:
+            error = HaloRateLimited(
+                f"HaloPSA refused every request for {in_words(refused_for)} because its rate limit was reached, "
+                f"longer than the patience of {in_words(settings.rate_limit_patience)} "
+                f"(HALO_RATE_LIMIT_PATIENCE); gave up on {what}{detail}",
+                status=429,
+                halo_message=halo_message,
+            )
+            error.transient = False  # the patience is the whole allowance: retrying the task would only extend it
+            raise error
+        delay = max(min(delay, settings.rate_limit_patience - refused_for), 0.001)
+        self.budget.hold(now + delay)
+        self.stats.retries += 1
+        logger.warning("HaloPSA %s answered HTTP 429 (rate limit); waiting %.1f s", label, delay)
+
+    def _answered(self, response: requests.Response, slot: float) -> None:
+        """Count the request at the moment its answer came and learn what HaloPSA said about the budget."""
+        now = self._clock()
+        self.budget.settle(slot, now)
+        remaining = remaining_requests(response.headers)
+        if remaining is not None:
+            self.budget.note_remaining(now, remaining)
+            if remaining <= 0 and response.status_code != 429:
+                # Nothing left and no word on when: wait as for a 429 without a hint.
+                delay = rate_limit_backoff(0, window=self.settings.rate_window, jitter=self._jitter())
+                self.budget.hold(now + delay)
 
     def request(
         self,
@@ -220,7 +321,7 @@ class HaloTransport:
             if authenticated:
                 self.ensure_token()
                 headers["Authorization"] = f"Bearer {self._token}"
-            self.stats.waited_seconds += self._limiter.acquire()
+            slot = self._take_slot()
             self.stats.requests[label] += 1
             if not authenticated:
                 self.stats.token_requests += 1
@@ -236,6 +337,7 @@ class HaloTransport:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
+                self.budget.settle(slot, self._clock())
                 reason = describe_transport_failure(exc, self.settings.timeout)
                 # A certificate or a malformed URL will not fix itself; a dropped connection or a timeout may.
                 retryable = isinstance(exc, RETRYABLE_TRANSPORT_ERRORS) and not isinstance(
@@ -250,15 +352,18 @@ class HaloTransport:
                 raise HaloUnavailable(self._redact(message)) from exc
 
             status = response.status_code
+            self._answered(response, slot)
+            if status != 429:
+                self._refused_since = None
             if 200 <= status < 300:
                 return self._json(response, what)
             halo_message = self._redact(extract_halo_message(response.text))
-            if status == 429 or status >= 500:
-                if status == 429:
-                    self.stats.rate_limited += 1
+            if status == 429:
+                self._rate_limited(response, label, what, halo_message)
+                continue
+            if status >= 500:
                 if retries < self.settings.max_retries:
-                    retry_after = server_wait_seconds(response.headers)
-                    self._pause(retries, label, f"answered HTTP {status}", retry_after)
+                    self._pause(retries, label, f"answered HTTP {status}", status)
                     retries += 1
                     continue
             elif authenticated and status in (400, 401) and not renewed:

@@ -8,7 +8,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from syncapp.choices import DuplicateStatus
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
-from syncapp.halo import HaloClient, HaloClientRecord, HaloError, HaloNotFound, halo_settings_from_django
+from syncapp.halo import HaloClientRecord, HaloError, HaloNotFound
+from syncapp.halo_budget import portal_halo_client
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink
 from syncapp.sync.normalise import name_key
 
@@ -149,7 +150,7 @@ def halo_client_for_linking(*, customer: Customer, halo_id: int) -> HaloClientRe
     if other is not None and other.pk != customer.pk:
         raise HaloIdLinkedElsewhere(halo_id, other)
     try:
-        with HaloClient(halo_settings_from_django(interactive=True)) as client:
+        with portal_halo_client(interactive=True) as client:
             return client.get_client(halo_id)
     except HaloNotFound:
         raise LinkError(f"No HaloPSA client has id {halo_id}.") from None

@@ -1,11 +1,20 @@
 """Reads of sync runs and the schedule."""
 
+import math
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from syncapp.choices import SyncStatus
+from syncapp.halo.transport import in_words
 from syncapp.models import FieldChange, SyncRun, SyncSchedule
+
+# A run's wait_reason holds this where the time still to wait goes; the page counts it down.
+LEFT = "{left}"
 
 
 def open_sync_run() -> SyncRun | None:
@@ -47,3 +56,37 @@ def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
         .select_related("customer", "site")
         .order_by("customer__name", "customer_id", "site_id", "field", "id")
     )
+
+
+def run_current_wait(run: SyncRun, *, now: datetime | None = None) -> dict[str, Any] | None:
+    """What holds an open run right now, counted down to `now`: {"message", "seconds_left", "until"}."""
+    if not run.is_open or not run.wait_reason:
+        return None
+    now = now or timezone.now()
+    left = max((run.wait_until - now).total_seconds(), 0.0) if run.wait_until else 0.0
+    return {
+        "seconds_left": math.ceil(left),
+        "until": run.wait_until.isoformat() if run.wait_until else None,
+        "message": run.wait_reason.replace(LEFT, in_words(left)),
+    }
+
+
+def run_elapsed_seconds(run: SyncRun, *, now: datetime | None = None) -> int | None:
+    """Seconds since the run started, until it finished (None before it started)."""
+    if run.started_at is None:
+        return None
+    end = run.finished_at or now or timezone.now()
+    return max(int((end - run.started_at).total_seconds()), 0)
+
+
+def run_waiting_summary(run: SyncRun) -> str:
+    """One sentence on how long HaloPSA held the run ("" when it never waited)."""
+    if not run.waited_seconds and not run.rate_limited_count and not run.retry_count:
+        return ""
+    parts = [f"{run.rate_limited_count} rate-limit answer{'s' if run.rate_limited_count != 1 else ''} (429)"]
+    parts.append(f"{run.retry_count} retr{'ies' if run.retry_count != 1 else 'y'}")
+    outcome = {
+        SyncStatus.SUCCEEDED: "Succeeded after waiting",
+        SyncStatus.PARTIAL: "Partly succeeded after waiting",
+    }.get(run.status, "Waited")
+    return f"{outcome} {in_words(run.waited_seconds)} for HaloPSA: {', '.join(parts)}."

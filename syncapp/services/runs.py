@@ -2,10 +2,9 @@
 
 import logging
 import secrets
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,17 +17,24 @@ from syncapp.choices import SyncStatus, SyncTrigger
 from syncapp.exceptions import (
     PortalError,
     SyncAlreadyRunning,
+    SyncCancelled,
     SyncRunInterrupted,
     SyncRunLeaseLost,
     SyncRunNotClaimable,
 )
-from syncapp.halo import HaloClient, HaloError, halo_settings_from_django
+from syncapp.halo import ClientStats, HaloClient, HaloError
+from syncapp.halo_budget import portal_halo_client
 from syncapp.models import SyncRun, SyncRunPage
 from syncapp.selectors.runs import open_sync_run, sync_schedule
+from syncapp.services.run_watch import sync_run_kept_alive
 from syncapp.sync.engine import SliceOutcome, SyncEngine
 from syncapp.sync.staging import forget_read_pages
 
 logger = logging.getLogger("syncapp.sync")
+
+# A HaloPSA outage that outlasts the client's retries: the run keeps its checkpoint and resumes after these many
+# seconds (the Celery task and the command alike), each shorter than SYNC_STALE_AFTER_SECONDS, then fails.
+TRANSIENT_RETRY_DELAYS = (30, 60, 120)
 
 
 def sync_run_request(
@@ -71,8 +77,7 @@ def sync_run_claim(*, run_id: int, handover: str = "") -> SyncRun:
     the run goes on from its last written page). Anything else is closed, or busy with a live worker.
     """
     now = timezone.now()
-    takeover_cutoff = now - timedelta(seconds=settings.SYNC_TAKEOVER_AFTER_SECONDS)
-    claimable = Q(status=SyncStatus.QUEUED) | Q(status=SyncStatus.RUNNING, heartbeat_at__lt=takeover_cutoff)
+    claimable = Q(status=SyncStatus.QUEUED) | _silent_for(settings.SYNC_TAKEOVER_AFTER_SECONDS, now)
     if handover:
         claimable |= Q(status=SyncStatus.RUNNING, lease=handover)
     lease = secrets.token_hex(16)
@@ -110,6 +115,7 @@ def sync_run_finish(*, run: SyncRun, status: SyncStatus, error_message: str = ""
     run.checkpoint = {}
     held_by = run.lease
     run.lease = ""
+    run.wait_reason, run.wait_until = "", None
     fields = {f.attname for f in SyncRun._meta.concrete_fields} - {"id", "kind", "queued_at", "requested_by_id"}
     with transaction.atomic():
         closed = SyncRun.objects.filter(pk=run.pk, status=SyncStatus.RUNNING, lease=held_by).update(
@@ -121,41 +127,6 @@ def sync_run_finish(*, run: SyncRun, status: SyncStatus, error_message: str = ""
     return run
 
 
-@contextmanager
-def sync_run_kept_alive(*, run_id: int, lease: str, every: float | None = None) -> Iterator[None]:
-    """Beat a running run's heartbeat from a background thread while the block runs: the run's one heartbeat.
-
-    A beat every SYNC_HEARTBEAT_SECONDS whatever the sync is doing, also while HaloPSA's pacing (300 requests per
-    rolling 5 minutes) holds one request for minutes; the engine itself never writes the heartbeat. A worker that
-    dies takes this thread with it, so its run goes stale and is shown as not responding.
-    """
-    interval = settings.SYNC_HEARTBEAT_SECONDS if every is None else every
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(interval):
-                try:
-                    held = SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING, lease=lease).update(
-                        heartbeat_at=timezone.now()
-                    )
-                except DatabaseError:
-                    close_dead_connections()
-                    continue  # the database is away for a moment; the sync itself will notice and retry
-                if not held:
-                    return  # closed, or taken over by another worker: nothing of ours to keep alive
-        finally:
-            connections.close_all()  # this thread's own connections
-
-    thread = threading.Thread(target=beat, name=f"sync-run-{run_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 def abandon_stale_sync_runs() -> int:
     """Close the open runs nobody can carry on, so they never block the next one.
 
@@ -165,18 +136,17 @@ def abandon_stale_sync_runs() -> int:
     """
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    takeover_cutoff = now - timedelta(seconds=settings.SYNC_TAKEOVER_AFTER_SECONDS)
     closed = {"status": SyncStatus.ABANDONED, "finished_at": now, "stage": "done", "lease": ""}
     never_started = SyncRun.objects.filter(status=SyncStatus.QUEUED, heartbeat_at__lt=cutoff).update(
         **closed, error_message="No worker picked this sync up in time; check that the Celery worker is running."
     )
-    died = SyncRun.objects.filter(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    died = SyncRun.objects.filter(_silent_for(settings.SYNC_STALE_AFTER_SECONDS, now)).update(
         **closed,
         error_message="The worker running this sync stopped answering and no worker took it over; "
         "check that the Celery worker is running.",
     )
     kills_workers = SyncRun.objects.filter(
-        status=SyncStatus.RUNNING, heartbeat_at__lt=takeover_cutoff, attempts__gte=settings.SYNC_MAX_ATTEMPTS
+        _silent_for(settings.SYNC_TAKEOVER_AFTER_SECONDS, now), attempts__gte=settings.SYNC_MAX_ATTEMPTS
     ).update(
         **closed,
         error_message=f"The worker carrying out this sync stopped {settings.SYNC_MAX_ATTEMPTS} times; "
@@ -200,7 +170,8 @@ def sync_runs_recover() -> list[int]:
     now = timezone.now()
     takeover_cutoff = now - timedelta(seconds=settings.SYNC_TAKEOVER_AFTER_SECONDS)
     lost = SyncRun.objects.filter(
-        Q(status=SyncStatus.RUNNING) | Q(status=SyncStatus.QUEUED), heartbeat_at__lt=takeover_cutoff
+        _silent_for(settings.SYNC_TAKEOVER_AFTER_SECONDS, now)
+        | Q(status=SyncStatus.QUEUED, heartbeat_at__lt=takeover_cutoff)
     ).exclude(trigger=SyncTrigger.COMMAND)  # the command line carries out its own run, in the foreground
     run_ids = list(lost.values_list("pk", flat=True))
     for run_id in run_ids:
@@ -226,16 +197,35 @@ def sync_run_execute(
     """
     run = sync_run_claim(run_id=run_id, handover=handover)
     lease = run.lease
+    if run.cancelled_at is not None:  # cancelled between two slices (or two task attempts)
+        return _finish_cancelled(run)
+    spent = ClientStats()
     try:
-        with sync_run_kept_alive(run_id=run.pk, lease=lease), halo or HaloClient(halo_settings_from_django()) as client:
-            outcome = SyncEngine(run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page).execute()
+        with (
+            sync_run_kept_alive(run_id=run.pk, lease=lease) as watch,
+            halo or portal_halo_client(sleep=watch.sleep) as client,
+        ):
+            client.on_wait = watch.show_wait
+            before = (client.stats.waited_seconds, client.stats.retries)
+            try:
+                engine = SyncEngine(
+                    run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page, should_stop=watch.stop_requested
+                )
+                outcome = engine.execute()
+            finally:
+                client.on_wait = None
+                spent.waited_seconds = client.stats.waited_seconds - before[0]
+                spent.retries = client.stats.retries - before[1]
     except SyncRunLeaseLost:
         logger.warning("Sync run #%s was taken over by another worker; this slice stops", run_id)
         raise
+    except SyncCancelled:
+        return _finish_cancelled(_with_waits(run, lease, spent))
     except HaloError as error:
         if error.transient:
+            _add_waits(run.pk, lease, spent)
             raise SyncRunInterrupted(str(error), handover=_hand_over_if_held(run, lease)) from error
-        return sync_run_finish(run=_reloaded(run, lease), status=SyncStatus.FAILED, error_message=str(error))
+        return sync_run_finish(run=_with_waits(run, lease, spent), status=SyncStatus.FAILED, error_message=str(error))
     except (OperationalError, InterfaceError) as error:
         # The connection died under the sync (database restarted, connection killed): a new one is opened for
         # the bookkeeping, and the run is retried like any transient failure, from its last written page.
@@ -246,16 +236,125 @@ def sync_run_execute(
     except Exception as error:
         logger.exception("Sync run #%s failed unexpectedly", run.pk)
         sync_run_finish(
-            run=_reloaded(run, lease),
+            run=_with_waits(run, lease, spent),
             status=SyncStatus.FAILED,
             error_message=f"The sync stopped on an unexpected error ({type(error).__name__}); see the worker log.",
         )
         raise
-    run = _reloaded(run, lease)
     if outcome is SliceOutcome.CHECKPOINTED:
+        _add_waits(run.pk, lease, spent)
+        run = _reloaded(run, lease)
         sync_run_hand_over(run=run)
         return run
+    run = _with_waits(run, lease, spent)
     return sync_run_finish(run=run, status=SyncStatus.PARTIAL if run.failed_count else SyncStatus.SUCCEEDED)
+
+
+def _with_waits(run: SyncRun, lease: str, spent: ClientStats) -> SyncRun:
+    """The run as stored, plus this slice's waiting, for sync_run_finish to write in its one update."""
+    run = _reloaded(run, lease)
+    run.waited_seconds += spent.waited_seconds
+    run.retry_count += spent.retries
+    return run
+
+
+def _add_waits(run_id: int, lease: str, spent: ClientStats) -> None:
+    """Add a slice's waiting to the run's totals and clear its current wait (nothing holds it any more)."""
+    SyncRun.objects.filter(pk=run_id, lease=lease).update(
+        waited_seconds=F("waited_seconds") + spent.waited_seconds,
+        retry_count=F("retry_count") + spent.retries,
+        wait_reason="",
+        wait_until=None,
+    )
+
+
+def _finish_cancelled(run: SyncRun) -> SyncRun:
+    who = run.cancelled_by.get_username() if run.cancelled_by else "somebody"
+    message = (
+        f"Cancelled by {who}. The {run.progress_done:,} HaloPSA clients already done stay written; "
+        "nothing was marked missing."
+    )
+    return sync_run_finish(run=run, status=SyncStatus.CANCELLED, error_message=message)
+
+
+def sync_run_cancel(*, run_id: int, actor: AbstractBaseUser) -> SyncRun:
+    """Cancel a queued run at once, or ask a running one to stop after its current page (or wait).
+
+    PortalError when the run is already closed or already being cancelled.
+    """
+    now = timezone.now()
+    queued = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.CANCELLED,
+        cancelled_by=actor,
+        cancelled_at=now,
+        finished_at=now,
+        heartbeat_at=now,
+        stage="done",
+        error_message=f"Cancelled by {actor.get_username()} before it started.",
+    )
+    if not queued:
+        running = SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING, cancelled_at__isnull=True)
+        if not running.update(cancelled_by=actor, cancelled_at=now):
+            run = SyncRun.objects.get(pk=run_id)
+            if run.is_open:
+                raise PortalError(f"Sync run #{run_id} is already being cancelled; it stops after its current page.")
+            raise PortalError(f"Sync run #{run_id} has already ended ({run.get_status_display()}).")
+    return SyncRun.objects.get(pk=run_id)
+
+
+def sync_run_wait_to_resume(
+    *, run_id: int, lease: str, reason: str, seconds: float, attempt: int, attempts: int
+) -> None:
+    """Show on the run what stopped it and when it tries again (the task's retry after a transient failure)."""
+    shown = f"{reason} The sync resumes in {{left}} (attempt {attempt} of {attempts})."
+    SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING, lease=lease).update(
+        wait_reason=shown if len(shown) <= 200 else "HaloPSA is unavailable. The sync resumes in {left}.",
+        wait_until=timezone.now() + timedelta(seconds=seconds),
+        heartbeat_at=timezone.now(),
+        waited_seconds=F("waited_seconds") + seconds,  # counted ahead: the task waits without a client to count it
+    )
+
+
+def sync_run_in_foreground(
+    *,
+    run_id: int,
+    on_page: Callable[[SyncRun], None] | None = None,
+    halo_factory: Callable[[], HaloClient] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncRun:
+    """Carry out a queued run to its end in this process (`sync_halo`), slice after slice.
+
+    After a transient failure it waits and resumes from its last written page like the Celery task does
+    (TRANSIENT_RETRY_DELAYS), then fails with the real reason.
+    """
+    handover, attempt = "", 0
+    while True:
+        try:
+            run = sync_run_execute(
+                run_id=run_id, handover=handover, halo=halo_factory() if halo_factory else None, on_page=on_page
+            )
+        except SyncRunInterrupted as error:  # transient: the run is open, its written pages kept
+            if attempt >= len(TRANSIENT_RETRY_DELAYS):
+                return sync_run_fail(
+                    run_id=run_id, lease=error.handover, error_message=f"{error} (gave up after {attempt} retries)"
+                )
+            delay = TRANSIENT_RETRY_DELAYS[attempt]
+            attempt += 1
+            logger.warning("Sync run #%s: %s; resuming in %s s", run_id, error, delay)
+            sync_run_wait_to_resume(
+                run_id=run_id,
+                lease=error.handover,
+                reason=str(error),
+                seconds=delay,
+                attempt=attempt,
+                attempts=len(TRANSIENT_RETRY_DELAYS),
+            )
+            sleep(delay)
+            handover = error.handover
+            continue
+        if not run.is_open:
+            return run
+        handover = run.lease
 
 
 def sync_run_fail(*, run_id: int, error_message: str, lease: str) -> SyncRun:
@@ -278,6 +377,14 @@ def scheduled_sync_request_if_due() -> SyncRun | None:
         return sync_run_request(actor=None, trigger=SyncTrigger.SCHEDULED)
     except PortalError:
         return None  # a manual run is going on (or just ended): the next tick tries again
+
+
+def _silent_for(seconds: float, now: datetime) -> Q:
+    """Running runs whose worker has not beaten for `seconds` and that are not waiting out a planned retry."""
+    cutoff = now - timedelta(seconds=seconds)
+    return Q(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff) & (
+        Q(wait_until__isnull=True) | Q(wait_until__lt=cutoff)
+    )
 
 
 def _reloaded(run: SyncRun, lease: str) -> SyncRun:

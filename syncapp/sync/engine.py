@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.choices import ChangeAction, NotSyncingReason
-from syncapp.exceptions import SyncRunLeaseLost
+from syncapp.exceptions import SyncCancelled, SyncRunLeaseLost
 from syncapp.halo import ClientCustomFields, HaloClient, HaloSiteRecord
 from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
 from syncapp.sync.counters import RunCounter, run_counter_fields
@@ -40,8 +40,10 @@ class SyncEngine:
         slice_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_page: Callable[[SyncRun], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.run = run
+        self.should_stop = should_stop  # staff cancelled the run: stop after the page just written
         self.halo = halo
         self.clock = clock
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
@@ -88,6 +90,8 @@ class SyncEngine:
             seen_ids.update(plan.seen_ids)
             self._apply(plan, context, page_no=page.page_no, progress_total=page.record_count, seen_ids=seen_ids)
             self._next_page = page.page_no + 1
+            if self.should_stop is not None and self.should_stop():
+                raise SyncCancelled()
             more_pages = len(seen_ids) < page.record_count
             if more_pages and self.deadline is not None and self.clock() >= self.deadline:
                 return

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from syncapp.filters import history_field_label
+from syncapp.halo.transport import in_words
 from syncapp.models import SyncRun
 from syncapp.selectors.customers import halo_client_url
 
@@ -18,6 +19,7 @@ RUN_STATUS_BADGES = {
     "partial": "badge-warn",
     "failed": "badge-bad",
     "abandoned": "badge-bad",
+    "cancelled": "badge-warn",
     "queued": "badge-info",
     "running": "badge-info",
 }
@@ -53,6 +55,12 @@ def format_duration(value: timedelta | None) -> str:
 @register.filter
 def duration(value: timedelta | None) -> str:
     return format_duration(value)
+
+
+@register.filter
+def seconds_in_words(value: float | None) -> str:
+    """42 s, 5 min, 1 min 30 s (an em dash for None)."""
+    return "—" if value is None else in_words(value)
 
 
 @register.simple_tag

@@ -12,9 +12,8 @@ from syncapp.halo import (
     HaloError,
     describe_access_check,
     describe_access_failure,
-    halo_settings_from_django,
-    run_access_check,
 )
+from syncapp.halo_budget import portal_access_check
 from syncapp.selectors.runs import sync_schedule
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
@@ -99,7 +98,7 @@ def connection_schedule(request: HttpRequest) -> HttpResponse:
 def connection_test(request: HttpRequest) -> HttpResponse:
     """The "Test account access" button: the same check as `manage.py halo_check`, answered on the page."""
     try:
-        result, used = run_access_check(halo_settings_from_django(interactive=True))
+        result, used = portal_access_check(interactive=True)
     except HaloError as error:
         check = {"ok": False, "message": describe_access_failure(error)}
     else:

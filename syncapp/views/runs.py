@@ -15,12 +15,15 @@ from syncapp.models import SyncRun
 from syncapp.selectors.runs import (
     last_finished_sync_run,
     open_sync_run,
+    run_current_wait,
+    run_elapsed_seconds,
+    run_waiting_summary,
     sync_run_changes,
     sync_run_for_page,
     sync_run_list,
     sync_schedule,
 )
-from syncapp.services.runs import sync_run_request
+from syncapp.services.runs import sync_run_cancel, sync_run_request
 from syncapp.sync.counters import RunCounter
 from syncapp.tables import RunChangeTable, SyncRunTable
 from syncapp.templatetags.portal_tags import run_status_label
@@ -58,6 +61,14 @@ def run_progress_payload(run: SyncRun) -> dict:
         "percent": percent,
         **{counter.value: getattr(run, counter.field) for counter in RunCounter},
         "error_message": run.error_message,
+        # What HaloPSA holds the run on right now (None when nothing), and the waiting so far / in total.
+        "wait": run_current_wait(run),
+        "elapsed_seconds": run_elapsed_seconds(run),
+        "waited_seconds": round(run.waited_seconds, 1),
+        "rate_limited_count": run.rate_limited_count,
+        "retry_count": run.retry_count,
+        "waiting_summary": run_waiting_summary(run),
+        "cancel_requested": run.is_open and run.cancelled_at is not None,
     }
 
 
@@ -117,8 +128,28 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "filter": change_filter,
             "table": table,
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
+            "can_cancel": run.is_open and request.user.has_perm("syncapp.run_halo_sync"),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("syncapp.run_halo_sync", raise_exception=True)
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: confirm cancelling the run. POST: cancel it (a running one stops after its current page)."""
+    run = sync_run_for_page(pk=pk)
+    if request.method == "POST":
+        try:
+            run = sync_run_cancel(run_id=run.pk, actor=request.user)
+        except PortalError as error:
+            messages.warning(request, str(error))
+            return redirect(run)
+        if run.is_open:
+            messages.success(request, f"Cancelling run #{run.pk}: it stops after the page it is on.")
+        else:
+            messages.success(request, f"Run #{run.pk} was cancelled before it started.")
+        return redirect(run)
+    return render(request, "syncapp/run_cancel_confirm.html", {"nav_section": "runs", "run": run})
 
 
 @never_cache

@@ -61,11 +61,25 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., HaloClient]]:
     """Build HaloClients on the fake clock (no real sleeping); pass `sim=` to point one at a simulator."""
     clients: list[HaloClient] = []
 
-    def make(sim: Any = None, *, client_clock: FakeClock | None = None, **overrides: Any) -> HaloClient:
+    def make(
+        sim: Any = None,
+        *,
+        client_clock: FakeClock | None = None,
+        budget: Any = None,
+        on_wait: Any = None,
+        **overrides: Any,
+    ) -> HaloClient:
         if sim is not None:
             overrides = {"resource_url": sim.base_url, "auth_url": sim.auth_url, "allow_http": True, **overrides}
         used_clock = client_clock or clock
-        client = HaloClient(unit_settings(**overrides), clock=used_clock, sleep=used_clock.sleep, jitter=lambda: 0.0)
+        client = HaloClient(
+            unit_settings(**overrides),
+            clock=used_clock,
+            sleep=used_clock.sleep,
+            jitter=lambda: 0.0,
+            budget=budget,
+            on_wait=on_wait,
+        )
         clients.append(client)
         return client
 

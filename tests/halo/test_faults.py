@@ -52,17 +52,26 @@ def test_a_429_storm_from_another_integration_is_ridden_out_with_bounded_retries
     assert all(sleep <= client.settings.backoff_cap for sleep in clock.sleeps)
 
 
-def test_a_429_storm_longer_than_the_retries_raises_rate_limited(make_sim, make_client, small_tenant, clock):
+def test_a_429_storm_is_ridden_out_whatever_max_retries_says(make_sim, make_client, small_tenant, clock):
     sim = make_sim(small_tenant, rate_limit=300, rate_window_seconds=FIVE_MINUTES)
     other = make_client(sim, rate_limit=10_000)
     for _ in range(299):
         other.get_client(next(iter(small_tenant.clients)))
     client = make_client(sim, max_retries=3)
-    with pytest.raises(HaloRateLimited, match="rate limit") as caught:
+    assert len(list(client.iter_clients())) == 40
+    assert client.stats.rate_limited > 3
+
+
+def test_a_429_storm_longer_than_the_patience_raises_rate_limited(make_sim, make_client, small_tenant, clock):
+    sim = make_sim(small_tenant, rate_limit=300, rate_window_seconds=FIVE_MINUTES)
+    other = make_client(sim, rate_limit=10_000)
+    for _ in range(299):
+        other.get_client(next(iter(small_tenant.clients)))
+    client = make_client(sim, rate_limit_patience=60.0)
+    with pytest.raises(HaloRateLimited, match="refused every request for 1 min") as caught:
         list(client.iter_clients())
-    assert caught.value.transient
+    assert not caught.value.transient
     assert "Rate Limit Reached - 300 Requests per rolling 5 minute window" in caught.value.halo_message
-    assert client.stats.rate_limited == 4
 
 
 def test_retry_after_is_honoured_when_sent(make_sim, make_client, small_tenant, clock):

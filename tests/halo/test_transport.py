@@ -20,7 +20,8 @@ from syncapp.halo import (
     HaloRateLimited,
     HaloUnavailable,
 )
-from syncapp.halo.pacing import RollingWindowLimiter, backoff_delay, retry_after_seconds
+from syncapp.halo.budget import LocalBudgetStore, RequestBudget
+from syncapp.halo.pacing import backoff_delay, rate_limit_backoff, retry_after_seconds
 from syncapp.halo.transport import renewal_delay
 from tests.halo.conftest import API, AUTH, SIM_CLIENT_ID, SIM_SECRET, FakeClock
 
@@ -170,16 +171,26 @@ def test_429_waits_retry_after_when_sent(mocked, make_client, clock: FakeClock) 
     assert (client.stats.rate_limited, client.stats.retries) == (1, 1)
 
 
-def test_429_without_retry_after_backs_off_exponentially_and_gives_up(mocked, make_client, clock: FakeClock) -> None:
+def test_429_without_retry_after_backs_off_up_to_the_window_and_gives_up_after_the_patience(
+    mocked, make_client, clock: FakeClock
+) -> None:
     add_token(mocked)
     mocked.get(CLIENT_URL, status=429, json={"error": "Rate Limit Reached - 300 Requests per rolling 5 minute window"})
-    client = make_client(max_retries=3, backoff_cap=3.0)
-    with pytest.raises(HaloRateLimited, match=r"gave up after 3 retries.*Rate Limit Reached") as caught:
+    client = make_client(max_retries=3, rate_limit_patience=600.0)
+    with pytest.raises(HaloRateLimited, match=r"refused every request for 10 min .*Rate Limit Reached") as caught:
         client.get_client(12)
-    assert caught.value.transient
-    assert clock.sleeps == [0.5, 1.0, 1.5]  # jitter 0: half of 1, 2, then the 3-second cap
-    assert client.stats.rate_limited == 4
-    assert client.stats.requests["GET /api/Client/{id}"] == 4
+    # Not transient: the patience was the whole allowance, a task retry would only stretch it.
+    assert not caught.value.transient
+    # jitter 0: half of 5, 10, 20 ... s up to the 300-second window; max_retries does not bound 429s; the last wait
+    # is cut so the refusals end exactly at the patience.
+    assert clock.sleeps == [2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 150.0, 150.0, 142.5]
+    assert sum(clock.sleeps) == 600.0
+    assert client.stats.rate_limited == len(clock.sleeps) + 1
+    assert client.stats.requests["GET /api/Client/{id}"] == len(clock.sleeps) + 1
+
+
+def test_rate_limit_backoff_grows_from_5_seconds_to_the_window() -> None:
+    assert [rate_limit_backoff(n, window=300, jitter=1.0) for n in range(8)] == [5, 10, 20, 40, 80, 160, 300, 300]
 
 
 def test_jitter_spreads_the_second_half_of_each_backoff() -> None:
@@ -301,15 +312,32 @@ def test_secret_and_token_never_reach_messages_or_logs(mocked, make_client, capl
     assert "tok-SECRET-bearer" not in everything
 
 
-def test_the_limiter_waits_for_the_oldest_request_to_leave_the_window() -> None:
-    clock = FakeClock(start=0)
-    limiter = RollingWindowLimiter(3, 10.0, clock=clock, sleep=clock.sleep)
-    for _ in range(3):
-        assert limiter.acquire() == 0
-        clock.advance(1)
-    assert limiter.acquire() == 7.0  # the first request (t=0) leaves the window at t=10
-    assert clock.now == 10
-    assert limiter.in_window == 3
+def test_the_budget_waits_for_the_oldest_request_to_leave_the_window() -> None:
+    budget = RequestBudget(LocalBudgetStore(), limit=3, window=10.0)
+    for now in (0.0, 1.0, 2.0):
+        assert budget.try_reserve(now).slot == now
+    refused = budget.try_reserve(3.0)
+    assert (refused.slot, refused.wait, refused.held) == (None, 7.0, False)  # the t=0 request leaves at t=10
+    assert budget.try_reserve(10.0).slot == 10.0
+    assert budget.in_window(10.0) == 3
+
+
+def test_background_callers_leave_the_reserve_to_interactive_ones() -> None:
+    budget = RequestBudget(LocalBudgetStore(), limit=10, window=60.0, reserve=2)
+    taken = [budget.try_reserve(0.0).slot for _ in range(10)]
+    assert taken.count(None) == 2  # the background stopped at 8 of 10
+    assert budget.try_reserve(1.0, interactive=True).slot == 1.0
+    assert budget.try_reserve(1.0, interactive=True).slot == 1.0
+    assert budget.try_reserve(1.0, interactive=True).slot is None
+
+
+def test_a_hold_stops_everybody_and_remaining_counts_the_other_integrations_use() -> None:
+    store = LocalBudgetStore()
+    ours, theirs = RequestBudget(store, limit=10, window=60.0), RequestBudget(store, limit=10, window=60.0)
+    ours.hold(30.0)
+    assert theirs.try_reserve(5.0) == type(theirs.try_reserve(5.0))(None, 25.0, held=True)
+    ours.note_remaining(40.0, remaining=3)  # 7 used, by somebody else
+    assert theirs.in_window(40.0) == 7
 
 
 def test_the_limiter_paces_the_client_including_token_requests(mocked, make_client, clock: FakeClock) -> None:
@@ -357,3 +385,39 @@ def test_dns_failures_are_named(mocked, make_client) -> None:
         HaloUnavailable, match=re.escape("could not be reached: its host name could not be found (DNS)")
     ):
         make_client(max_retries=0).get_client(12)
+
+
+def test_an_interactive_call_says_when_to_try_again_instead_of_waiting(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=429, headers={"Retry-After": "40"}, json={"error": "Rate Limit Reached"})
+    client = make_client(interactive=True, max_retries=1)
+    with pytest.raises(HaloRateLimited, match=re.escape("HaloPSA's rate limit is reached; try again in 40 s.")):
+        client.get_client(12)
+    assert clock.sleeps == []
+    # The pause HaloPSA asked for holds the next caller too, without a request.
+    with pytest.raises(HaloRateLimited, match=re.escape("try again in 40 s")):
+        make_client(interactive=True, budget=client._transport.budget).get_client(12)
+    assert client.stats.requests["GET /api/Client/{id}"] == 1
+
+
+def test_the_observer_is_told_what_holds_the_client_and_when_it_is_over(mocked, make_client, clock: FakeClock) -> None:
+    add_token(mocked)
+    mocked.get(CLIENT_URL, status=503, json={"Message": "Down"})
+    mocked.get(CLIENT_URL, status=429, headers={"Retry-After": "42"}, json={"error": "Rate Limit Reached"})
+    mocked.get(CLIENT_URL, json=CLIENT_ROW)
+    notices = []
+    client = make_client(on_wait=notices.append, rate_limit=3, rate_window=60.0)
+    # Token (t=0), 503 (t=0), wait 0.5 s, 429 (t=0.5), wait 42 s: three requests are in the minute's window, so the
+    # fourth waits until the first leaves it at t=60.
+    assert client.get_client(12).id == 12
+    messages = [notice.message if notice else None for notice in notices]
+    assert messages == [
+        "HaloPSA answered 503: retry 1 of 5 in 1 s",
+        None,
+        "Waiting for HaloPSA's rate limit: 42 s",
+        None,
+        "Waiting for room in the HaloPSA request budget: 18 s",
+        None,
+    ]
+    assert [n.kind for n in notices if n] == ["server", "rate_limit", "budget"]
+    assert (client.stats.rate_limited, client.stats.retries) == (1, 2)

@@ -50,6 +50,7 @@ def portal_data(settings) -> dict[str, int]:
         "duplicate-different": duplicate.pk,
         "run-detail": open_run.pk,
         "run-progress": open_run.pk,
+        "run-cancel": open_run.pk,
         "finished-run": finished.pk,
     }
 

@@ -13,8 +13,8 @@ from syncapp.halo import (
     access_failure_as_dict,
     describe_access_check,
     describe_access_failure,
-    run_access_check,
 )
+from syncapp.halo_budget import portal_access_check
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            check, settings = run_access_check()
+            check, settings = portal_access_check()
         except HaloError as error:
             if options["json"]:
                 self.stdout.write(json.dumps(access_failure_as_dict(error)))

@@ -3,9 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.choices import SyncStatus, SyncTrigger
-from syncapp.exceptions import PortalError, SyncRunInterrupted
+from syncapp.exceptions import PortalError
 from syncapp.models import SyncRun
-from syncapp.services.runs import sync_run_execute, sync_run_fail, sync_run_request
+from syncapp.selectors.runs import run_waiting_summary
+from syncapp.services.runs import sync_run_in_foreground, sync_run_request
 from syncapp.sync.counters import RunCounter
 
 
@@ -24,15 +25,7 @@ class Command(BaseCommand):
         except PortalError as error:  # already running, above all
             raise CommandError(str(error)) from error
         self.stdout.write(f"Sync run #{run.pk} started{' (dry run: nothing will be written)' if dry_run else ''}.")
-        handover = ""
-        while True:
-            try:
-                run = sync_run_execute(run_id=run.pk, handover=handover, on_page=self._progress)
-            except SyncRunInterrupted as error:  # transient: in the foreground there is nobody to retry later
-                run = sync_run_fail(run_id=run.pk, lease=error.handover, error_message=str(error))
-            if not run.is_open:
-                break
-            handover = run.lease
+        run = sync_run_in_foreground(run_id=run.pk, on_page=self._progress)
         self._summary(run)
         if run.status == SyncStatus.FAILED:
             raise CommandError(f"Sync run #{run.pk} failed: {run.error_message}")
@@ -49,6 +42,9 @@ class Command(BaseCommand):
             f"  HaloPSA requests: {run.requests_made} ({run.rate_limited_count} rate-limited)"
             + ("; per-client detail calls were needed" if run.used_detail_fallback else ""),
         ]
+        waiting = run_waiting_summary(run)
+        if waiting:
+            lines.append(f"  {waiting}")
         lines += [f"  failed: HaloPSA client {f['halo_id']} ({f['name']}): {f['message']}" for f in run.failures]
         if run.dry_run and run.planned_changes:
             lines.append(f"  {len(run.planned_changes)} planned changes stored on the run.")
