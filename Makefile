@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint format bench clean
+.PHONY: run test venv lint format bench bench-large clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,9 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench.sync_bench
+
+bench-large: venv  # 50,000 clients and 125,000 sites: does the cost grow linearly? (not run in CI)
+	$(BIN)/python -m bench.sync_bench --large --no-tracemalloc
 
 clean:
 	rm -rf var/broker var/test-broker-* var/test-portal-*.sqlite3* test-artifacts
