@@ -25,10 +25,26 @@ SCENARIOS = ("first full sync", "unchanged re-sync", "re-sync after 1% renamed")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.sync_bench", description=__doc__)
-    parser.add_argument("--clients", type=int, default=10_000, help="HaloPSA clients, all ticked (default 10000)")
-    parser.add_argument("--sites", type=int, default=25_000, help="HaloPSA sites in total (default 25000)")
+    parser.add_argument("--clients", type=int, default=None, help="HaloPSA clients, all ticked (default 10000)")
+    parser.add_argument("--sites", type=int, default=None, help="HaloPSA sites in total (default 25000)")
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="50,000 clients and 125,000 sites (to see cost grow linearly; not run in CI), report in large.md",
+    )
+    parser.add_argument(
+        "--no-fetch-ahead",
+        action="store_true",
+        help="the HaloPSA client reads one page after the other (to see what its fetch-ahead thread earns)",
+    )
+    parser.add_argument(
+        "--sim-port",
+        type=int,
+        default=int(os.environ.get("BENCH_SIM_PORT", "0")),
+        help="the simulator's loopback port (default: BENCH_SIM_PORT, else any free port)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated tenant and of the renames")
-    parser.add_argument("--out", default="bench/results/latest.md", help="where the Markdown report is written")
+    parser.add_argument("--out", default=None, help="where the Markdown report is written (bench/results/...)")
     parser.add_argument(
         "--floor-repeats", type=int, default=2, help="download floor runs before the syncs (one more runs after)"
     )
@@ -38,7 +54,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="add a cProfile pass; the top 15 functions go into the report"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    clients, sites, out = (50_000, 125_000, "large.md") if args.large else (10_000, 25_000, "latest.md")
+    args.clients = args.clients or clients
+    args.sites = args.sites or sites
+    args.out = args.out or f"bench/results/{out}"
+    return args
 
 
 UNCHANGED_REPEATS = 3
@@ -67,6 +88,7 @@ class Bench:
             client_secret=self.secret,
             tenant_name=SIM_TENANT,
             state_path=ROOT / "var" / "bench" / "halosim-state.json",
+            port=args.sim_port,
         )
         self._point_settings_at_simulator()
         settings.HALO_TENANT = SIM_TENANT
@@ -106,7 +128,7 @@ class Bench:
         from syncapp.services.runs import sync_run_execute, sync_run_request
 
         run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND)
-        halo = HaloClient(halo_settings_from_django())
+        halo = HaloClient(halo_settings_from_django(), fetch_ahead=not self.args.no_fetch_ahead)
         return sync_run_execute(run_id=run.pk, halo=halo), halo.stats
 
     def rename_one_percent(self) -> int:

@@ -80,6 +80,7 @@ class HaloClient:
         jitter: Callable[[], float] = random.random,
         budget: RequestBudget | None = None,
         on_wait: Callable[[WaitNotice | None], None] | None = None,
+        fetch_ahead: bool = True,
     ) -> None:
         """`clock` is the wall clock by default: a shared `budget` compares times taken in other processes.
 
@@ -88,8 +89,11 @@ class HaloClient:
         """
         self.settings = settings.validate()
         self.stats = ClientStats()
-        # Listings request their next page on this thread while the caller parses and uses the current one.
-        self._fetch_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-fetch-ahead")
+        # Listings request their next page on this thread while the caller parses and uses the current one
+        # (fetch_ahead=False: one page after the other, on the caller's thread; the benchmark compares both).
+        self._fetch_ahead = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-fetch-ahead") if fetch_ahead else None
+        )
         self._transport = HaloTransport(
             settings,
             session=session,
@@ -121,7 +125,8 @@ class HaloClient:
 
     def close(self) -> None:
         """Stop the fetch-ahead thread and release the HTTP connection pool (if this client created the session)."""
-        self._fetch_ahead.shutdown(wait=True, cancel_futures=True)
+        if self._fetch_ahead is not None:
+            self._fetch_ahead.shutdown(wait=True, cancel_futures=True)
         self._transport.close()
 
     def _request(self, path: str, *, route: str, what: str, params: dict[str, Any] | None = None) -> Any:

@@ -75,6 +75,7 @@ class PagePlan:
     history: list[FieldChange] = field(default_factory=list)  # creations and changes, in the order planned
     new_directory: list[HaloClientEntry] = field(default_factory=list)
     changed_directory: list[HaloClientEntry] = field(default_factory=list)
+    directory_fields: set[str] = field(default_factory=set)
     new_duplicates: list[DuplicateCandidate] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
     failures: list[dict] = field(default_factory=list)
@@ -145,6 +146,7 @@ class PagePlanner:
                 setattr(entry, name, value)
             entry.last_seen_at = self.context.now
             self.plan.changed_directory.append(entry)
+            self.plan.directory_fields.update([*seen, "last_seen_at"])
 
     # --- clients with no customer yet -----------------------------------------------------------------------
     def _plan_unlinked(self, client: HaloClientRecord) -> None:

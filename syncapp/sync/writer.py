@@ -50,7 +50,7 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> None:
         FieldChange.objects.bulk_create(plan.history)
     if plan.new_directory:
         HaloClientEntry.objects.bulk_create(plan.new_directory)
-    _bulk_update(HaloClientEntry, plan.changed_directory, {"name", "is_ticked", "is_inactive", "last_seen_at"})
+    _bulk_update(HaloClientEntry, plan.changed_directory, plan.directory_fields)
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
 

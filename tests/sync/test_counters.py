@@ -7,7 +7,7 @@ from syncapp.sync.counters import RunCounter, RunCounts, run_counter_fields
 from syncapp.views.runs import run_progress_payload
 
 # SyncRun fields that end in _count but measure HaloPSA traffic, not what the sync did to records.
-TRAFFIC_FIELDS = {"rate_limited_count"}
+TRAFFIC_FIELDS = {"rate_limited_count", "retry_count"}
 
 
 def test_every_counter_is_a_run_field_and_every_run_count_field_is_a_counter() -> None:

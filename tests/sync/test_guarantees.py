@@ -275,3 +275,17 @@ def test_a_run_held_between_pages_keeps_its_heartbeat_and_is_not_abandoned(setti
         assert abandon_stale_sync_runs() == 0
     run.refresh_from_db()
     assert run.status == SyncStatus.RUNNING and run.heartbeat_at > stale_since
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_has_one_source_the_keep_alive_thread(halo_sim, settings) -> None:
+    # With the thread's beat an hour away, nothing else may move the heartbeat during a two-page sync.
+    settings.SYNC_HEARTBEAT_SECONDS = 3600
+    _add_clients(halo_sim, 150)
+    run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND)
+    beats: list = []
+    run = sync_run_execute(
+        run_id=run.pk, on_page=lambda r: beats.append(SyncRun.objects.values_list("heartbeat_at", flat=True).get())
+    )
+    assert run.status == SyncStatus.SUCCEEDED and len(beats) == 2
+    assert set(beats) == {run.started_at}  # the claim's beat, untouched by the engine
