@@ -4,10 +4,11 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from syncapp.choices import ChangeAction, DuplicateStatus, LinkMethod, NotSyncingReason
+from syncapp.choices import ChangeAction, LinkMethod, NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClientRecord, HaloSiteRecord
+from syncapp.matching.profiles import DIRECTORY_MATCH_COLUMNS, client_profile, directory_values
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink, Site
 from syncapp.sync.diff import (
     ACTIVE,
@@ -20,7 +21,9 @@ from syncapp.sync.diff import (
     source_fingerprint,
 )
 from syncapp.sync.mapping import ClientSource
-from syncapp.sync.normalise import name_key
+
+if TYPE_CHECKING:
+    from syncapp.sync.duplicates import DuplicateGuard
 
 
 @dataclass
@@ -32,8 +35,8 @@ class RunContext:
     custom_fields: ClientCustomFields
     sites_by_client: dict[int, list[HaloSiteRecord]]
     site_by_id: dict[int, HaloSiteRecord]
-    # name_key → ids of unlinked local customers with that name (possible duplicates of a HaloPSA client)
-    unlinked_by_key: dict[str, list[int]]
+    # Which unlinked local customer a ticked client probably is (a possible duplicate rather than an import)
+    duplicate_guard: "DuplicateGuard"
     # (customer id, HaloPSA id) → status of a recorded possible duplicate
     duplicate_status: dict[tuple[int, int], str]
 
@@ -46,6 +49,11 @@ class DirectoryRow(NamedTuple):
     name: str
     is_ticked: bool
     is_inactive: bool
+    phone_digits: str
+    email_domain: str
+    postcode: str
+    address_1: str
+    city: str
 
 
 @dataclass
@@ -192,52 +200,40 @@ class PagePlanner:
     # --- what the sync saw of every client ------------------------------------------------------------------
     def _plan_directory(self, client: HaloClientRecord) -> None:
         row = self.state.directory.get(client.id)
-        seen = (client.name.strip()[:255], client.datagate_ticked, client.inactive)
-        if row is None:
-            self.plan.new_directory.append(
-                HaloClientEntry(
-                    halo_id=client.id,
-                    name=seen[0],
-                    is_ticked=seen[1],
-                    is_inactive=seen[2],
-                    last_seen_at=self.context.now,
-                )
-            )
-        elif (row.name, row.is_ticked, row.is_inactive) != seen:
-            self.plan.changed_directory.append(
-                HaloClientEntry(
-                    id=row.id,
-                    halo_id=client.id,
-                    name=seen[0],
-                    is_ticked=seen[1],
-                    is_inactive=seen[2],
-                    last_seen_at=self.context.now,
-                )
-            )
+        match_values = directory_values(client_profile(client, self._main_site(client)))
+        seen = (client.name.strip()[:255], client.datagate_ticked, client.inactive, *match_values)
+        if row is not None and tuple(row[1:]) == seen:
+            return
+        entry = HaloClientEntry(
+            id=row.id if row else None,
+            halo_id=client.id,
+            name=seen[0],
+            is_ticked=seen[1],
+            is_inactive=seen[2],
+            last_seen_at=self.context.now,
+            **dict(zip(DIRECTORY_MATCH_COLUMNS, match_values, strict=True)),
+        )
+        (self.plan.new_directory if row is None else self.plan.changed_directory).append(entry)
 
     # --- clients with no customer yet -----------------------------------------------------------------------
     def _plan_unlinked(self, client: HaloClientRecord) -> None:
         if not client.datagate_ticked:
             return
-        same_name = self.context.unlinked_by_key.get(name_key(client.name), [])
-        undecided = [
-            customer_id
-            for customer_id in same_name
-            if self.context.duplicate_status.get((customer_id, client.id)) != DuplicateStatus.DIFFERENT
-        ]
-        if undecided:
+        match = self.context.duplicate_guard.best_match(client, self._main_site(client))
+        if match is not None:
             self.plan.counts["duplicates"] += 1
-            for customer_id in undecided:
-                if (customer_id, client.id) not in self.context.duplicate_status:
-                    self.plan.new_duplicates.append(
-                        DuplicateCandidate(
-                            customer_id=customer_id,
-                            halo_id=client.id,
-                            halo_name=client.name.strip()[:255],
-                            detected_at=self.context.now,
-                            detected_by_run_id=self.context.run_id,
-                        )
+            if (match.customer_id, client.id) not in self.context.duplicate_status:
+                self.plan.new_duplicates.append(
+                    DuplicateCandidate(
+                        customer_id=match.customer_id,
+                        halo_id=client.id,
+                        halo_name=client.name.strip()[:255],
+                        detected_at=self.context.now,
+                        detected_by_run_id=self.context.run_id,
+                        score=match.score,
+                        reasons=list(match.reasons),
                     )
+                )
             return
         self._plan_import(client)
 

@@ -53,10 +53,10 @@ def load_page_state(clients: tuple[HaloClientRecord, ...], context: RunContext) 
             sites_by_halo_id[site.halo_id] = site
     # An unchanged linked client's directory row was written with its fingerprint: only the others are read.
     directory = {
-        halo_id: DirectoryRow(pk, name, is_ticked, is_inactive)
-        for pk, halo_id, name, is_ticked, is_inactive in HaloClientEntry.objects.filter(
+        halo_id: DirectoryRow(pk, *values)
+        for pk, halo_id, *values in HaloClientEntry.objects.filter(
             halo_id__in=[halo_id for halo_id in halo_ids if halo_id not in unchanged]
-        ).values_list("id", "halo_id", "name", "is_ticked", "is_inactive")
+        ).values_list("id", "halo_id", *DirectoryRow._fields[1:])
     }
     return PageState(links, unchanged, fingerprints, customers, sites_by_customer, sites_by_halo_id, directory)
 
@@ -103,13 +103,11 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> None:
     if plan.new_directory:
         _insert_rows(
             HaloClientEntry,
-            ("halo_id", "name", "is_ticked", "is_inactive", "last_seen_at"),
-            [(e.halo_id, e.name, e.is_ticked, e.is_inactive, now) for e in plan.new_directory],
+            ("halo_id", *DirectoryRow._fields[1:], "last_seen_at"),
+            [(e.halo_id, *(getattr(e, name) for name in DirectoryRow._fields[1:]), now) for e in plan.new_directory],
         )
     if plan.changed_directory:
-        HaloClientEntry.objects.bulk_update(
-            plan.changed_directory, ["name", "is_ticked", "is_inactive", "last_seen_at"]
-        )
+        HaloClientEntry.objects.bulk_update(plan.changed_directory, [*DirectoryRow._fields[1:], "last_seen_at"])
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
 
