@@ -41,3 +41,7 @@ class HaloIdLinkedElsewhere(LinkError):
 
 class ManagedFieldEdit(PortalError):
     """Staff tried to change a HaloPSA-managed field of a linked customer."""
+
+
+class MergeRefused(PortalError):
+    """Two customers cannot be merged as asked; the message says why."""

@@ -1,5 +1,6 @@
 """Reads for matching: the queue, ranked HaloPSA client suggestions and the live check of a typed id."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -94,6 +95,38 @@ def suggestions_for(
         found.sort(key=lambda s: (-s.score, s.entry.name, s.entry.halo_id))
         result[customer.pk] = found[:limit]
     return result
+
+
+@dataclass(frozen=True)
+class LinkPair:
+    """An unlinked customer and the one HaloPSA client it matches with High confidence."""
+
+    customer: Customer
+    suggestion: Suggestion
+
+    @property
+    def key(self) -> str:
+        return f"{self.customer.pk}:{self.suggestion.entry.halo_id}"
+
+
+def high_confidence_pairs() -> list[LinkPair]:
+    """Unlinked customers whose best suggestion is High and clearly ahead, each client offered to one customer only.
+
+    A client that is the best High match of two customers, or a customer with two equally good High matches, is
+    left for staff to decide one by one.
+    """
+    customers = list(unlinked_customers())
+    suggestions = suggestions_for(customers=customers, limit=2)
+    pairs = []
+    for customer in customers:
+        found = suggestions[customer.pk]
+        if not found or found[0].level != MatchLevel.HIGH:
+            continue
+        if len(found) > 1 and found[1].score >= found[0].score:
+            continue
+        pairs.append(LinkPair(customer, found[0]))
+    claims = Counter(pair.suggestion.entry.halo_id for pair in pairs)
+    return [pair for pair in pairs if claims[pair.suggestion.entry.halo_id] == 1]
 
 
 def linked_customer_of(*, halo_id: int) -> Customer | None:
