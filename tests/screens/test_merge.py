@@ -38,10 +38,13 @@ def pair(billing_user):
 
 def test_merge_moves_typed_sites_fills_local_blanks_and_keeps_both_histories(pair, billing_user) -> None:
     typed, typed_site, kept, halo_site = pair
+    left_from_an_old_link = SiteFactory(customer=typed, name="Old HaloPSA site", halo_id=901)
     DuplicateCandidate.objects.create(customer=typed, halo_id=47, halo_name=kept.name)
     plan = merge_customers(source=typed, target=kept, actor=billing_user)
 
     assert [s.pk for s in plan.sites_moving] == [typed_site.pk]
+    assert [s.pk for s in plan.sites_staying] == [left_from_an_old_link.pk]  # follows its HaloPSA client
+    assert set(kept.sites.values_list("pk", flat=True)) == {typed_site.pk, halo_site.pk}
     typed.refresh_from_db()
     kept.refresh_from_db()
     typed_site.refresh_from_db()
