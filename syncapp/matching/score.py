@@ -253,3 +253,27 @@ class ProfileIndex:
                 scored.append((key, result))
         scored.sort(key=lambda item: (-item[1].points, item[0]))
         return scored[:limit] if limit is not None else scored
+
+
+def weight_rows(weights: Weights = WEIGHTS) -> list[tuple[str, str, str]]:
+    """(what is compared, points, how) for the Field mappings page, read off the one declaration."""
+    floor = round(weights.name_floor * 100)
+    return [
+        (
+            "Name",
+            f"up to {weights.name}",
+            f"All {weights.name} when the names are the same once case, punctuation, accents, word order, legal "
+            "words (Pty, Ltd, Proprietary, Limited, Inc, Partners, …), “&”/“and” and “St.”/“Saint” are set aside; "
+            f"otherwise a share rising from 0 at {floor}% alike to all at 100% (rapidfuzz). An initial for a "
+            f"word (“J Smith” / “John Smith”) counts as {round(INITIALS_SIMILARITY * 100)}% alike.",
+        ),
+        ("Main-site phone", str(weights.phone), f"The last {PHONE_DIGITS_COMPARED} digits are the same."),
+        (
+            "Invoice e-mail domain",
+            str(weights.email_domain),
+            "The first invoice address has the same domain, unless it is a public mail service (gmail.com, …).",
+        ),
+        ("Address line 1", str(weights.address_1), "The same once case, punctuation and Street/St, Road/Rd are aside."),
+        ("Postcode", str(weights.postcode), "The same, spaces aside."),
+        ("City", str(weights.city), "The same, case and punctuation aside."),
+    ]
