@@ -86,13 +86,10 @@ def merge_customers(*, source: Customer, target: Customer, actor: AbstractBaseUs
         def row(customer: Customer, **values) -> FieldChange:
             return FieldChange(customer=customer, origin=ChangeOrigin.MERGE, changed_by=actor, changed_at=now, **values)
 
+        source_label, target_label = f"{source.name} (#{source.pk})", f"{target.name} (#{target.pk})"
         rows = [
-            row(
-                target, action=ChangeAction.MERGED_FROM, field="merged_from", new_value=f"{source.name} (#{source.pk})"
-            ),
-            row(
-                source, action=ChangeAction.MERGED_INTO, field="merged_into", new_value=f"{target.name} (#{target.pk})"
-            ),
+            row(target, action=ChangeAction.MERGED_FROM, field="merged_from", new_value=source_label),
+            row(source, action=ChangeAction.MERGED_INTO, field="merged_into", new_value=target_label),
         ]
         for name, value in plan.fills.items():
             rows.append(row(target, field=name, old_value=getattr(target, name), new_value=value))
@@ -100,7 +97,7 @@ def merge_customers(*, source: Customer, target: Customer, actor: AbstractBaseUs
         if plan.fills:
             target.save(update_fields=[*plan.fills, "updated_at"])
         for site in plan.sites_moving:
-            rows.append(row(target, site=site, field="customer", old_value=str(source.pk), new_value=str(target.pk)))
+            rows.append(row(target, site=site, field="customer", old_value=source_label, new_value=target_label))
         Site.objects.filter(pk__in=[site.pk for site in plan.sites_moving]).update(customer=target, updated_at=now)
         if source.is_active:
             rows.append(row(source, field="is_active", old_value=ACTIVE, new_value=INACTIVE))

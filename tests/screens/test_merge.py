@@ -131,7 +131,7 @@ def test_merge_from_the_typed_customers_page_previews_then_merges(billing_client
     assert response.status_code == 302 and response["Location"] == kept.get_absolute_url()
     kept_page = billing_client.get(kept.get_absolute_url()).content.decode()
     assert "Merged into this customer" in kept_page and "From Knight and Gibson" in kept_page
-    assert "merged from" in kept_page
+    assert "Merged from" in kept_page
     gone_page = billing_client.get(typed.get_absolute_url()).content.decode()
     assert "This customer was merged into" in gone_page and kept.get_absolute_url() in gone_page
 
