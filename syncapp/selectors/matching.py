@@ -109,17 +109,19 @@ class LinkPair:
         return f"{self.customer.pk}:{self.suggestion.entry.halo_id}"
 
 
-def high_confidence_pairs() -> list[LinkPair]:
-    """Unlinked customers whose best suggestion is High and clearly ahead, each client offered to one customer only.
+def high_confidence_pairs(
+    *, customers: list[Customer], suggestions: dict[int, list[Suggestion]] | None = None
+) -> list[LinkPair]:
+    """The customers (one page of the queue) whose best suggestion is High and clearly ahead of the next one.
 
-    A client that is the best High match of two customers, or a customer with two equally good High matches, is
-    left for staff to decide one by one.
+    A client that is the best High match of two of them, or a customer with two equally good High matches, is
+    left for staff to decide one by one. Pass the suggestions already computed for these customers, if any.
     """
-    customers = list(unlinked_customers())
-    suggestions = suggestions_for(customers=customers, limit=2)
+    if suggestions is None:
+        suggestions = suggestions_for(customers=customers, limit=2)
     pairs = []
     for customer in customers:
-        found = suggestions[customer.pk]
+        found = suggestions.get(customer.pk, [])
         if not found or found[0].level != MatchLevel.HIGH:
             continue
         if len(found) > 1 and found[1].score >= found[0].score:

@@ -43,7 +43,7 @@ def matching_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [(customer, suggestions[customer.pk]) for customer in customers],
             "counts": matching_queue_counts(),
-            "high_confidence": len(high_confidence_pairs()),
+            "high_confidence": len(high_confidence_pairs(customers=customers, suggestions=suggestions)),
             "can_match": request.user.has_perm("syncapp.match_customer"),
         },
     )
