@@ -237,6 +237,8 @@ class HaloClientEntry(models.Model):
     postcode = models.CharField("Main site postcode", max_length=40, blank=True, default="")
     address_1 = models.CharField("Main site address line 1", max_length=255, blank=True, default="")
     city = models.CharField("Main site city", max_length=255, blank=True, default="")
+    # The name's words as the match score compares them, computed once by the sync rather than on every page.
+    name_tokens = models.CharField("Name as compared", max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["name", "halo_id"]

@@ -33,7 +33,7 @@ def stored_profile(entry: object) -> MatchProfile:
     """The profile of a HaloPSA client seen (HaloClientEntry), whose columns hold profile values already."""
     return MatchProfile(
         name=entry.name,
-        tokens=name_tokens(entry.name),
+        tokens=tuple(entry.name_tokens.split()) if entry.name_tokens else name_tokens(entry.name),
         phone=entry.phone_digits,
         email_domain=entry.email_domain,
         postcode=entry.postcode,
@@ -43,9 +43,17 @@ def stored_profile(entry: object) -> MatchProfile:
 
 
 # HaloClientEntry's match columns, in the order directory_values() gives them.
-DIRECTORY_MATCH_COLUMNS = ("phone_digits", "email_domain", "postcode", "address_1", "city")
+DIRECTORY_MATCH_COLUMNS = ("phone_digits", "email_domain", "postcode", "address_1", "city", "name_tokens")
 
 
-def directory_values(found: MatchProfile) -> tuple[str, str, str, str, str]:
+def directory_values(found: MatchProfile) -> tuple[str, str, str, str, str, str]:
     """A profile's values for HaloClientEntry's match columns (cut to their lengths)."""
-    return (found.phone[:40], found.email_domain[:255], found.postcode[:40], found.address_1[:255], found.city[:255])
+    tokens = " ".join(found.tokens)
+    return (
+        found.phone[:40],
+        found.email_domain[:255],
+        found.postcode[:40],
+        found.address_1[:255],
+        found.city[:255],
+        tokens if len(tokens) <= 255 else "",  # too long to keep: computed from the name when needed
+    )

@@ -54,6 +54,7 @@ class DirectoryRow(NamedTuple):
     postcode: str
     address_1: str
     city: str
+    name_tokens: str
 
 
 @dataclass

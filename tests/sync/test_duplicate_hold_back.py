@@ -79,12 +79,13 @@ def test_the_clients_seen_keep_what_the_score_compares(run_sync, add_client) -> 
     client = add_client("Acme Pty Ltd", ticked=False, accountsemailaddress="Accounts@Acme.example")
     run_sync()
     entry = HaloClientEntry.objects.get(halo_id=client["id"])
-    assert (entry.phone_digits, entry.email_domain, entry.postcode, entry.address_1, entry.city) == (
+    assert (entry.phone_digits, entry.email_domain, entry.postcode, entry.address_1, entry.city, entry.name_tokens) == (
         "90000000",
         "acme.example",
         "2000",
         "1 george st",
         "sydney",
+        "acme",
     )
     run = run_sync()
     assert run.status == SyncStatus.SUCCEEDED
