@@ -205,6 +205,9 @@ SYNC_SLICE_SECONDS = env.int("SYNC_SLICE_SECONDS", default=10 * 60)
 # The schedule's defaults when first created: on for the demo (`make run` sets it), off in production.
 SYNC_SCHEDULE_DEFAULT_ENABLED = env.bool("SYNC_SCHEDULE_DEFAULT_ENABLED", default=False)
 SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES = env.int("SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES", default=60)
+# A ticked HaloPSA client scoring at least this against an unlinked customer is held back from import as a
+# possible duplicate (syncapp/matching/score.py: High starts at 60).
+DUPLICATE_HOLD_BACK_SCORE = env.int("DUPLICATE_HOLD_BACK_SCORE", default=60)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ class NotSyncingReason(models.TextChoices):
 
 class SyncKind(models.TextChoices):
     HALOPSA = "halopsa", "HaloPSA Product Sync"
+    LINK = "link", "One client, fetched when staff linked it"
 
 
 class SyncStatus(models.TextChoices):
@@ -43,6 +44,7 @@ class ChangeOrigin(models.TextChoices):
     SYNC = "sync", "HaloPSA sync"
     STAFF = "staff", "Staff edit"
     LINK = "link", "Link change"
+    MERGE = "merge", "Merge"
 
 
 class ChangeAction(models.TextChoices):
@@ -50,6 +52,8 @@ class ChangeAction(models.TextChoices):
     CHANGED = "changed", "Changed"
     LINKED = "linked", "Linked"
     UNLINKED = "unlinked", "Unlinked"
+    MERGED_FROM = "merged_from", "Merged from"
+    MERGED_INTO = "merged_into", "Merged into"
 
 
 class DuplicateStatus(models.TextChoices):
@@ -63,3 +67,11 @@ class ReadListing(models.TextChoices):
 
     SITES = "sites", "Sites"
     CLIENTS = "clients", "Clients"
+
+
+class MatchLevel(models.TextChoices):
+    """How likely a customer and a HaloPSA client are one company (syncapp/matching/score.py decides)."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"

@@ -64,3 +64,7 @@ class SyncCancelled(PortalError):
 
     def __init__(self) -> None:
         super().__init__("The sync was cancelled.")
+
+
+class MergeRefused(PortalError):
+    """Two customers cannot be merged as asked; the message says why."""

@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 from django import forms
 from django.core.validators import MinValueValidator
 
-from syncapp.models import SCHEDULE_MIN_INTERVAL_MINUTES, Customer, SyncSchedule
+from syncapp.models import SCHEDULE_MIN_INTERVAL_MINUTES, Customer, Site, SyncSchedule
+from syncapp.sync.normalise import invalid_email_addresses, normalise_email_list
 
 # HaloPSA client ids are positive database integers; anything larger is a typo, never a client.
 MAX_HALO_ID = 2_147_483_647
@@ -89,6 +90,57 @@ class CustomerFieldsForm(forms.ModelForm):
             "invoice_email_to": "Several addresses separated by ;",
             "invoice_email_cc": "Several addresses separated by ;",
         }
+        error_messages = {"name": {"required": "Enter the customer's name."}}
+
+    def __init__(self, *args, editable: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in editable:
+                del self.fields[name]
+
+    def _clean_email_field(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
+        initial = normalise_email_list(self.get_initial_for_field(self.fields[name], name))
+        if normalise_email_list(value) == initial:
+            return initial  # held as it is (a sync may have brought an address that is flagged, not refused)
+        return clean_email_list(value, field=Customer._meta.get_field(name))
+
+    def clean_invoice_email_to(self) -> str:
+        return self._clean_email_field("invoice_email_to")
+
+    def clean_invoice_email_cc(self) -> str:
+        return self._clean_email_field("invoice_email_cc")
+
+    def changed_values(self) -> dict[str, str]:
+        """The cleaned values of the fields that differ from the customer as loaded."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+def clean_email_list(value: str, *, field) -> str:
+    """An e-mail list as it will be stored ("a@x; b@y"), or a message naming each address that is not one."""
+    normalised = normalise_email_list(value)
+    invalid = invalid_email_addresses(normalised)
+    if invalid:
+        raise forms.ValidationError(
+            "Not a valid e-mail address: "
+            + ", ".join(f"“{address}”" for address in invalid)
+            + ". Separate several addresses with ;",
+            code="invalid_email",
+        )
+    if len(normalised) > field.max_length:
+        raise forms.ValidationError(
+            f"At most {field.max_length} characters fit; these addresses take {len(normalised)}.", code="max_length"
+        )
+    return normalised
+
+
+class SiteFieldsForm(forms.ModelForm):
+    """A site's fields staff may type: all of a hand-typed site of an unlinked customer, otherwise Country."""
+
+    class Meta:
+        model = Site
+        fields = ["name", "address_1", "address_2", "city", "postcode", "country"]
+        error_messages = {"name": {"required": "Enter the site's name."}}
 
     def __init__(self, *args, editable: tuple[str, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -97,7 +149,6 @@ class CustomerFieldsForm(forms.ModelForm):
                 del self.fields[name]
 
     def changed_values(self) -> dict[str, str]:
-        """The cleaned values of the fields that differ from the customer as loaded."""
         return {name: self.cleaned_data[name] for name in self.changed_data}
 
 

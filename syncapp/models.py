@@ -49,6 +49,10 @@ class Customer(models.Model):
     is_active = models.BooleanField("Active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when staff merged this (hand-typed) customer into another: it stays, inactive, pointing at the kept one.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_customers", editable=False
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -258,6 +262,14 @@ class HaloClientEntry(models.Model):
     is_ticked = models.BooleanField("Datagate box ticked", default=False)
     is_inactive = models.BooleanField("Inactive in HaloPSA", default=False)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # What the match score compares besides the name, from the client's main site and accounts e-mail.
+    phone_digits = models.CharField("Main site phone (digits)", max_length=40, blank=True, default="")
+    email_domain = models.CharField("Accounts e-mail domain", max_length=255, blank=True, default="")
+    postcode = models.CharField("Main site postcode", max_length=40, blank=True, default="")
+    address_1 = models.CharField("Main site address line 1", max_length=255, blank=True, default="")
+    city = models.CharField("Main site city", max_length=255, blank=True, default="")
+    # The name's words as the match score compares them, computed once by the sync rather than on every page.
+    name_tokens = models.CharField("Name as compared", max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["name", "halo_id"]
@@ -269,7 +281,7 @@ class HaloClientEntry(models.Model):
 
 
 class DuplicateCandidate(models.Model):
-    """A ticked HaloPSA client not imported because an unlinked local customer has the same name."""
+    """A ticked HaloPSA client not imported because an unlinked local customer scores High against it."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="duplicate_candidates")
     halo_id = models.PositiveIntegerField("HaloPSA client id")
@@ -279,6 +291,8 @@ class DuplicateCandidate(models.Model):
     detected_by_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField("Match score", default=0)
+    reasons = models.JSONField("Why they may be one company", default=list, blank=True)
 
     class Meta:
         ordering = ["-detected_at", "-id"]

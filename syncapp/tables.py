@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from syncapp.choices import NotSyncingReason
+from syncapp.choices import NotSyncingReason, SyncKind
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.selectors.customers import halo_client_url
@@ -104,6 +104,8 @@ class SyncRunTable(tables.Table):
         return run_status_badge(record)
 
     def render_trigger(self, record: SyncRun) -> str:
+        if record.kind != SyncKind.HALOPSA:
+            return record.get_kind_display()  # e.g. one client fetched when staff linked it
         return record.get_trigger_display()
 
     def render_requested_by(self, value: AbstractUser) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from syncapp.views import configuration, customers, matching, runs
+from syncapp.views import bulk, configuration, customers, entry, matching, merge, runs
 
 app_name = "syncapp"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("", customers.customer_list, name="customer-list"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
+    path("customers/new/", entry.customer_create, name="customer-create"),
+    path("customers/<int:pk>/sites/new/", entry.site_create, name="site-create"),
+    path("customers/<int:pk>/sites/<int:site_pk>/", entry.site_edit, name="site-edit"),
+    path("customers/<int:pk>/merge/", merge.merge_customer, name="merge-customer"),
     path("sync/halopsa/", runs.sync_halopsa, name="sync-halopsa"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
@@ -19,6 +23,7 @@ urlpatterns = [
     path("matching/<int:pk>/", matching.match_customer, name="match-customer"),
     path("matching/<int:pk>/unlink/", matching.unlink_customer_view, name="unlink-customer"),
     path("matching/duplicates/<int:pk>/different/", matching.duplicate_different, name="duplicate-different"),
+    path("matching/bulk/", bulk.bulk_link, name="bulk-link"),
     path("mappings/", configuration.field_mappings, name="field-mappings"),
     path("connection/", configuration.connection, name="connection"),
     path("connection/schedule/", configuration.connection_schedule, name="connection-schedule"),

@@ -40,6 +40,7 @@ def staff_groups(db) -> None:
     from django.apps import apps
 
     importlib.import_module("syncapp.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("syncapp.migrations.0004_matching_billing_permissions").grant_editing(apps, None)
 
 
 @pytest.fixture

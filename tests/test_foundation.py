@@ -1,5 +1,7 @@
 """Foundation guarantees: login everywhere, database constraints, staff groups and deployment settings."""
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
@@ -141,14 +143,15 @@ VIEW = {
     "view_halocliententry",
     "view_duplicatecandidate",
 }
+EDIT = {"add_customer", "change_customer", "add_site", "change_site"}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("group", "expected"),
     [
-        ("Billing staff", VIEW | {"match_customer"}),
-        ("Sync operators", VIEW | {"match_customer", "run_halo_sync"}),
+        ("Billing staff", VIEW | EDIT | {"match_customer"}),
+        ("Sync operators", VIEW | EDIT | {"match_customer", "run_halo_sync"}),
     ],
 )
 def test_staff_groups_hold_exactly_their_permissions(group: str, expected: set[str]) -> None:
@@ -162,4 +165,16 @@ def test_group_members_get_the_app_permissions(billing_user, operator_user) -> N
     assert billing_user.has_perm("syncapp.match_customer")
     assert not billing_user.has_perm("syncapp.run_halo_sync")
     assert operator_user.has_perm("syncapp.run_halo_sync")
-    assert not operator_user.has_perm("syncapp.change_customer")
+    assert billing_user.has_perm("syncapp.add_customer") and billing_user.has_perm("syncapp.change_site")
+    assert not billing_user.has_perm("syncapp.delete_customer")  # nothing is deleted
+
+
+@pytest.mark.django_db
+def test_the_group_migrations_run_twice_give_the_same_groups(staff_groups) -> None:
+    from django.apps import apps
+
+    before = {g.name: sorted(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    importlib.import_module("syncapp.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("syncapp.migrations.0004_matching_billing_permissions").grant_editing(apps, None)
+    after = {g.name: sorted(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    assert before == after

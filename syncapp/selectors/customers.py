@@ -7,7 +7,7 @@ from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, 
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from syncapp.choices import NotSyncingReason, SyncStatus
+from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus
 from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
 
 
@@ -22,7 +22,7 @@ def halo_client_url(halo_id: int | None) -> str | None:
 def last_complete_sync_at() -> datetime | None:
     """When the last sync that succeeded in full finished: it checked every syncing customer against HaloPSA."""
     return (
-        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False)
+        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False, kind=SyncKind.HALOPSA)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
@@ -72,7 +72,7 @@ def customer_table_rows() -> QuerySet[Customer]:
 
 def customer_for_page(*, pk: int) -> Customer:
     """One customer with its link and the person who linked it (404 when there is no such customer)."""
-    return get_object_or_404(Customer.objects.select_related("halo_link", "halo_link__linked_by"), pk=pk)
+    return get_object_or_404(Customer.objects.select_related("halo_link", "halo_link__linked_by", "merged_into"), pk=pk)
 
 
 def customer_link(customer: Customer) -> HaloLink | None:
@@ -87,7 +87,10 @@ def customer_sites(*, customer: Customer) -> QuerySet[Site]:
 
 def customer_history(*, customer: Customer, field: str = "") -> QuerySet[FieldChange]:
     """The customer's history, newest first, optionally only one field, with the run, person and site loaded."""
-    changes = FieldChange.objects.filter(customer=customer).select_related("sync_run", "changed_by", "site")
+    # Customers merged into this one keep their own rows (history is append-only); their timeline shows here too.
+    changes = FieldChange.objects.filter(Q(customer=customer) | Q(customer__merged_into=customer)).select_related(
+        "sync_run", "changed_by", "site", "customer"
+    )
     if field:
         changes = changes.filter(field=field)
     return changes.order_by("-changed_at", "-id")
@@ -95,5 +98,9 @@ def customer_history(*, customer: Customer, field: str = "") -> QuerySet[FieldCh
 
 def customer_history_fields(*, customer: Customer) -> list[str]:
     """The field names that appear in the customer's history (for the timeline's filter)."""
-    names = FieldChange.objects.filter(customer=customer).exclude(field="").values_list("field", flat=True)
+    names = (
+        FieldChange.objects.filter(Q(customer=customer) | Q(customer__merged_into=customer))
+        .exclude(field="")
+        .values_list("field", flat=True)
+    )
     return sorted(set(names))

@@ -1,34 +1,36 @@
 """Reads for matching: the queue, ranked HaloPSA client suggestions and the live check of a typed id."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from syncapp.choices import DuplicateStatus
+from syncapp.choices import DuplicateStatus, MatchLevel
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.halo import HaloClientRecord, HaloError, HaloNotFound
 from syncapp.halo_budget import portal_halo_client
+from syncapp.matching.profiles import customer_profile, stored_profile
+from syncapp.matching.score import ProfileIndex
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink
-from syncapp.sync.normalise import name_key
 
-# Below this similarity a name is noise rather than a lead; difflib's own get_close_matches uses 0.6 too.
-SUGGESTION_CUTOFF = 0.6
-# A contained name shorter than this ("ab" in "Cabana") says nothing.
-MIN_CONTAINED_KEY_LENGTH = 4
-# A trigram found in more than 1/20 of all names (and more than 50) is too common to pick candidates by.
-COMMON_TRIGRAM_SHARE = 20
-COMMON_TRIGRAM_FLOOR = 50
+# Suggestions are cut from the directory with one index per request; a page shows this many per customer.
+DEFAULT_SUGGESTIONS = 5
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A HaloPSA client that may be the customer, with the score it was ranked by and the reason in words."""
+    """A HaloPSA client that may be the customer: its score, level (High/Medium/Low) and every reason."""
 
     entry: HaloClientEntry
-    score: float
-    reason: str
+    score: int
+    level: MatchLevel
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """The reasons in one sentence, e.g. "Same phone, same postcode, names 69% alike"."""
+        text = ", ".join(self.reasons)
+        return text[:1].upper() + text[1:]
 
 
 def _open_duplicate_of_customer() -> Exists:
@@ -42,7 +44,7 @@ def _open_duplicate_of_customer() -> Exists:
 def unlinked_customers() -> QuerySet[Customer]:
     """Customers without a HaloPSA id and without an open possible duplicate (those are listed on their own)."""
     return (
-        Customer.objects.filter(halo_link__isnull=True)
+        Customer.objects.filter(halo_link__isnull=True, merged_into__isnull=True)
         .annotate(has_open_duplicate=_open_duplicate_of_customer())
         .filter(has_open_duplicate=False)
         .order_by("name", "id")
@@ -52,7 +54,9 @@ def unlinked_customers() -> QuerySet[Customer]:
 def open_duplicates() -> QuerySet[DuplicateCandidate]:
     """Possible duplicates waiting for staff, oldest first; moot once either side has been linked some other way."""
     return (
-        DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN, customer__halo_link__isnull=True)
+        DuplicateCandidate.objects.filter(
+            status=DuplicateStatus.OPEN, customer__halo_link__isnull=True, customer__merged_into__isnull=True
+        )
         .exclude(halo_id__in=HaloLink.objects.values("halo_id"))
         .select_related("customer", "detected_by_run")
         .order_by("detected_at", "id")
@@ -69,73 +73,63 @@ def matching_queue_counts() -> dict[str, int]:
 
 def _unlinked_entries() -> list[HaloClientEntry]:
     linked_ids = HaloLink.objects.values("halo_id")
-    return list(
-        HaloClientEntry.objects.exclude(halo_id__in=linked_ids).only("halo_id", "name", "is_ticked", "is_inactive")
-    )
-
-
-def _score(customer_key: str, entry_key: str, matcher: SequenceMatcher) -> tuple[float, str] | None:
-    if not customer_key or not entry_key:
-        return None
-    if customer_key == entry_key:
-        return 1.0, "Same name, ignoring case, spacing and punctuation"
-    shorter, longer = sorted((customer_key, entry_key), key=len)
-    if len(shorter) >= MIN_CONTAINED_KEY_LENGTH and shorter in longer:
-        return 0.9 + 0.09 * len(shorter) / len(longer), "One name contains the other"
-    matcher.set_seq1(entry_key)
-    # The cheap upper bounds first, as difflib.get_close_matches does: most entries fail here.
-    if matcher.real_quick_ratio() < SUGGESTION_CUTOFF or matcher.quick_ratio() < SUGGESTION_CUTOFF:
-        return None
-    ratio = matcher.ratio()
-    if ratio < SUGGESTION_CUTOFF:
-        return None
-    return ratio * 0.9, f"Names {round(ratio * 100)}% alike"
-
-
-def _trigrams(key: str) -> set[str]:
-    return {key[i : i + 3] for i in range(len(key) - 2)} or {key}
-
-
-class _EntryIndex:
-    """HaloPSA clients seen, indexed by the trigrams of their name keys, so a customer is scored against few."""
-
-    def __init__(self, entries: list[HaloClientEntry]) -> None:
-        self.keyed = [(name_key(entry.name), entry) for entry in entries]
-        self.postings: dict[str, list[int]] = defaultdict(list)
-        for position, (key, _) in enumerate(self.keyed):
-            for gram in _trigrams(key):
-                self.postings[gram].append(position)
-        # Trigrams in most names ("pty", "ltd", "ser") say nothing about which company it is.
-        too_common = max(COMMON_TRIGRAM_FLOOR, len(self.keyed) // COMMON_TRIGRAM_SHARE)
-        self.common = {gram for gram, positions in self.postings.items() if len(positions) > too_common}
-
-    def candidates(self, key: str) -> list[tuple[str, HaloClientEntry]]:
-        grams = _trigrams(key)
-        telling = grams - self.common or grams
-        shared = Counter(position for gram in telling for position in self.postings.get(gram, ()))
-        needed = 1 if len(telling) <= 3 else 2
-        return [self.keyed[position] for position, count in shared.items() if count >= needed]
+    return list(HaloClientEntry.objects.exclude(halo_id__in=linked_ids).defer("last_seen_at"))
 
 
 def suggestions_for(
-    *, customers: list[Customer], limit: int = 5, entries: list[HaloClientEntry] | None = None
+    *, customers: list[Customer], limit: int = DEFAULT_SUGGESTIONS, entries: list[HaloClientEntry] | None = None
 ) -> dict[int, list[Suggestion]]:
-    """Ranked HaloPSA clients seen (never ones already linked) for each customer, keyed by customer id."""
-    index = _EntryIndex(_unlinked_entries() if entries is None else entries)
+    """Ranked HaloPSA clients seen (never ones already linked) for each customer, keyed by customer id.
+
+    Each is scored on name, main-site phone, invoice e-mail domain, postcode, address and city
+    (syncapp/matching/score.py); clients below Low are not offered.
+    """
+    by_id = {entry.pk: entry for entry in (_unlinked_entries() if entries is None else entries)}
+    index = ProfileIndex({pk: stored_profile(entry) for pk, entry in by_id.items()})
     result: dict[int, list[Suggestion]] = {}
     for customer in customers:
-        customer_key = name_key(customer.name)
-        # SequenceMatcher caches what it learns about its second sequence, so the customer goes there.
-        matcher = SequenceMatcher(autojunk=False)
-        matcher.set_seq2(customer_key)
-        found = []
-        for entry_key, entry in index.candidates(customer_key):
-            scored = _score(customer_key, entry_key, matcher)
-            if scored:
-                found.append(Suggestion(entry=entry, score=scored[0], reason=scored[1]))
+        ranked = index.ranked(customer_profile(customer))
+        found = [
+            Suggestion(entry=by_id[pk], score=scored.points, level=scored.level, reasons=scored.reasons)
+            for pk, scored in ranked
+        ]
         found.sort(key=lambda s: (-s.score, s.entry.name, s.entry.halo_id))
         result[customer.pk] = found[:limit]
     return result
+
+
+@dataclass(frozen=True)
+class LinkPair:
+    """An unlinked customer and the one HaloPSA client it matches with High confidence."""
+
+    customer: Customer
+    suggestion: Suggestion
+
+    @property
+    def key(self) -> str:
+        return f"{self.customer.pk}:{self.suggestion.entry.halo_id}"
+
+
+def high_confidence_pairs(
+    *, customers: list[Customer], suggestions: dict[int, list[Suggestion]] | None = None
+) -> list[LinkPair]:
+    """The customers (one page of the queue) whose best suggestion is High and clearly ahead of the next one.
+
+    A client that is the best High match of two of them, or a customer with two equally good High matches, is
+    left for staff to decide one by one. Pass the suggestions already computed for these customers, if any.
+    """
+    if suggestions is None:
+        suggestions = suggestions_for(customers=customers, limit=2)
+    pairs = []
+    for customer in customers:
+        found = suggestions.get(customer.pk, [])
+        if not found or found[0].level != MatchLevel.HIGH:
+            continue
+        if len(found) > 1 and found[1].score >= found[0].score:
+            continue
+        pairs.append(LinkPair(customer, found[0]))
+    claims = Counter(pair.suggestion.entry.halo_id for pair in pairs)
+    return [pair for pair in pairs if claims[pair.suggestion.entry.halo_id] == 1]
 
 
 def linked_customer_of(*, halo_id: int) -> Customer | None:

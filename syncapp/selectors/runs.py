@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from syncapp.choices import SyncStatus
+from syncapp.choices import SyncKind, SyncStatus
 from syncapp.halo.transport import in_words
 from syncapp.models import FieldChange, SyncRun, SyncSchedule
 
@@ -23,7 +23,12 @@ def open_sync_run() -> SyncRun | None:
 
 
 def last_finished_sync_run() -> SyncRun | None:
-    return SyncRun.objects.exclude(status__in=SyncStatus.open_values()).order_by("-finished_at", "-id").first()
+    return (
+        SyncRun.objects.filter(kind=SyncKind.HALOPSA)
+        .exclude(status__in=SyncStatus.open_values())
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def sync_run_list() -> QuerySet[SyncRun]:

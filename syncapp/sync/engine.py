@@ -12,9 +12,9 @@ from django.utils import timezone
 from syncapp.choices import ChangeAction, NotSyncingReason
 from syncapp.exceptions import SyncCancelled, SyncRunLeaseLost
 from syncapp.halo import ClientCustomFields, HaloClient, HaloSiteRecord
-from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
+from syncapp.models import DuplicateCandidate, HaloLink, SyncRun
 from syncapp.sync.counters import RunCounter, run_counter_fields
-from syncapp.sync.normalise import name_key
+from syncapp.sync.duplicates import build_duplicate_guard
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
 from syncapp.sync.staging import RunReadPages
 from syncapp.sync.writer import load_page_state, write_page_plan
@@ -68,8 +68,8 @@ class SyncEngine:
             custom_fields=custom_fields,
             sites_by_client=sites_by_client,
             site_by_id=site_by_id,
-            unlinked_by_key=_unlinked_customers_by_name_key(),
-            duplicate_status=_duplicate_decisions(),
+            duplicate_status=(decisions := _duplicate_decisions()),
+            duplicate_guard=build_duplicate_guard(decisions),
         )
         self._stage("Syncing HaloPSA clients")
         self._sync_clients(custom_fields, context, seen_ids)
@@ -180,13 +180,6 @@ class SyncEngine:
         )
         if not saved:
             raise SyncRunLeaseLost(f"Sync run #{self.run.pk} was taken over by another worker; this one stops.")
-
-
-def _unlinked_customers_by_name_key() -> dict[str, list[int]]:
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for customer_id, name in Customer.objects.filter(halo_link__isnull=True).values_list("id", "name"):
-        by_key[name_key(name)].append(customer_id)
-    return dict(by_key)
 
 
 def _duplicate_decisions() -> dict[tuple[int, int], str]:

@@ -3,9 +3,11 @@
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
+from syncapp.choices import ChangeAction, ChangeOrigin, LinkMethod, NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClientRecord, HaloSiteRecord
+from syncapp.matching.profiles import DIRECTORY_MATCH_COLUMNS, client_profile, directory_values
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
 from syncapp.sync.counters import RunCounter, RunCounts
 from syncapp.sync.diff import (
@@ -18,7 +20,9 @@ from syncapp.sync.diff import (
     site_values,
 )
 from syncapp.sync.mapping import ClientSource
-from syncapp.sync.normalise import name_key
+
+if TYPE_CHECKING:
+    from syncapp.sync.duplicates import DuplicateGuard
 
 
 @dataclass
@@ -30,8 +34,8 @@ class RunContext:
     custom_fields: ClientCustomFields
     sites_by_client: dict[int, list[HaloSiteRecord]]
     site_by_id: dict[int, HaloSiteRecord]
-    # name_key → ids of unlinked local customers with that name (possible duplicates of a HaloPSA client)
-    unlinked_by_key: dict[str, list[int]]
+    # Which unlinked local customer a ticked client probably is (a possible duplicate rather than an import)
+    duplicate_guard: "DuplicateGuard"
     # (customer id, HaloPSA id) → status of a recorded possible duplicate
     duplicate_status: dict[tuple[int, int], str]
 
@@ -137,40 +141,42 @@ class PagePlanner:
 
     # --- what the sync saw of every client ------------------------------------------------------------------
     def _plan_directory(self, client: HaloClientRecord) -> None:
-        seen = {"name": client.name.strip()[:255], "is_ticked": client.datagate_ticked, "is_inactive": client.inactive}
+        match_values = directory_values(client_profile(client, self._main_site(client)))
+        seen = {
+            "name": client.name.strip()[:255],
+            "is_ticked": client.datagate_ticked,
+            "is_inactive": client.inactive,
+            **dict(zip(DIRECTORY_MATCH_COLUMNS, match_values, strict=True)),
+        }
         entry = self.state.directory.get(client.id)
         if entry is None:
             self.plan.new_directory.append(HaloClientEntry(halo_id=client.id, **seen, last_seen_at=self.context.now))
-        elif any(getattr(entry, name) != value for name, value in seen.items()):
-            for name, value in seen.items():
-                setattr(entry, name, value)
+        elif changed := [name for name, value in seen.items() if getattr(entry, name) != value]:
+            for name in changed:
+                setattr(entry, name, seen[name])
             entry.last_seen_at = self.context.now
             self.plan.changed_directory.append(entry)
-            self.plan.directory_fields.update([*seen, "last_seen_at"])
+            self.plan.directory_fields.update([*changed, "last_seen_at"])
 
     # --- clients with no customer yet -----------------------------------------------------------------------
     def _plan_unlinked(self, client: HaloClientRecord) -> None:
         if not client.datagate_ticked:
             return
-        same_name = self.context.unlinked_by_key.get(name_key(client.name), [])
-        undecided = [
-            customer_id
-            for customer_id in same_name
-            if self.context.duplicate_status.get((customer_id, client.id)) != DuplicateStatus.DIFFERENT
-        ]
-        if undecided:
+        match = self.context.duplicate_guard.best_match(client, self._main_site(client))
+        if match is not None:
             self.plan.counts[RunCounter.DUPLICATES] += 1
-            for customer_id in undecided:
-                if (customer_id, client.id) not in self.context.duplicate_status:
-                    self.plan.new_duplicates.append(
-                        DuplicateCandidate(
-                            customer_id=customer_id,
-                            halo_id=client.id,
-                            halo_name=client.name.strip()[:255],
-                            detected_at=self.context.now,
-                            detected_by_run_id=self.context.run_id,
-                        )
+            if (match.customer_id, client.id) not in self.context.duplicate_status:
+                self.plan.new_duplicates.append(
+                    DuplicateCandidate(
+                        customer_id=match.customer_id,
+                        halo_id=client.id,
+                        halo_name=client.name.strip()[:255],
+                        detected_at=self.context.now,
+                        detected_by_run_id=self.context.run_id,
+                        score=match.score,
+                        reasons=list(match.reasons),
                     )
+                )
             return
         self._plan_import(client)
 

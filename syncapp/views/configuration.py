@@ -14,6 +14,7 @@ from syncapp.halo import (
     describe_access_failure,
 )
 from syncapp.halo_budget import portal_access_check
+from syncapp.matching.score import WEIGHTS, weight_rows
 from syncapp.selectors.runs import sync_schedule
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
@@ -32,6 +33,9 @@ def field_mappings(request: HttpRequest) -> HttpResponse:
                 ("Customer", "customer-mapping", CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS),
                 ("Site", "site-mapping", SITE_FIELDS, SITE_LOCAL_FIELDS),
             ],
+            "match_weights": weight_rows(),
+            "match_levels": WEIGHTS,
+            "hold_back_score": settings.DUPLICATE_HOLD_BACK_SCORE,
         },
     )
 

@@ -23,6 +23,7 @@ from syncapp.selectors.customers import (
     last_synced_at,
 )
 from syncapp.selectors.matching import open_duplicates_of
+from syncapp.selectors.merge import merged_customers_of
 from syncapp.selectors.runs import open_sync_run
 from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
@@ -108,6 +109,11 @@ def _render_customer(
             "history_fields": [(name, history_field_label(name)) for name in history_fields],
             "created_action": ChangeAction.CREATED,
             "duplicates": open_duplicates_of(customer=customer) if link is None else [],
+            "can_add_site": request.user.has_perm("syncapp.add_site"),
+            "can_change_site": request.user.has_perm("syncapp.change_site"),
+            "can_merge": request.user.has_perm("syncapp.change_customer")
+            and request.user.has_perm("syncapp.match_customer"),
+            "merged_customers": merged_customers_of(customer=customer),
         },
         status=status,
     )

@@ -8,11 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.forms import HaloReferenceForm
-from syncapp.halo import HaloClientRecord
+from syncapp.halo import HaloClientRecord, HaloError
 from syncapp.models import Customer, DuplicateCandidate
 from syncapp.selectors.customers import customer_for_page, customer_link, halo_client_url
 from syncapp.selectors.matching import (
     halo_client_for_linking,
+    high_confidence_pairs,
     matching_queue_counts,
     open_duplicates,
     open_duplicates_of,
@@ -20,6 +21,7 @@ from syncapp.selectors.matching import (
     unlinked_customers,
 )
 from syncapp.services.customers import link_customer, resolve_duplicate_as_different, unlink_customer
+from syncapp.services.linking import fetch_linked_clients
 from syncapp.views.common import paginate
 
 QUEUE_PAGE_SIZE = 20
@@ -41,6 +43,7 @@ def matching_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [(customer, suggestions[customer.pk]) for customer in customers],
             "counts": matching_queue_counts(),
+            "high_confidence": len(high_confidence_pairs(customers=customers, suggestions=suggestions)),
             "can_match": request.user.has_perm("syncapp.match_customer"),
         },
     )
@@ -97,7 +100,26 @@ def match_customer(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("halo_reference", str(error))
         return _render_match(request, customer, form=form, status=400)
     messages.success(request, f"{customer.name} is now linked to HaloPSA client {record.id} ({record.name}).")
+    _fetch_now(request, [record.id])
+    if not record.datagate_ticked:
+        messages.warning(request, UNTICKED_AFTER_LINK)
     return redirect(customer)
+
+
+UNTICKED_AFTER_LINK = (
+    "The Datagate box of this client is not ticked in HaloPSA, so the customer will not keep syncing until "
+    "“Datagate” is ticked there."
+)
+
+
+def _fetch_now(request: HttpRequest, halo_ids: list[int]) -> None:
+    """Bring the linked clients' HaloPSA values in at once; when HaloPSA cannot be read, the next sync does it."""
+    try:
+        fetch_linked_clients(halo_ids=halo_ids, actor=request.user)
+    except HaloError as error:
+        messages.warning(
+            request, f"HaloPSA's current values could not be fetched now ({error}); the next sync brings them in."
+        )
 
 
 @require_http_methods(["GET", "POST"])

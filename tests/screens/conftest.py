@@ -43,6 +43,17 @@ def editor_client(client, editor_user) -> Client:
 
 
 @pytest.fixture
+def viewer_client(client, staff_groups) -> Client:
+    """Someone who may only view customers (no group): what the portal shows without editing rights."""
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(username="viewer")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_customer", content_type__app_label="syncapp"))
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
 def halo_unreachable(settings) -> str:
     """Point the portal at a loopback port nobody listens on, with no retries, so the failure is immediate."""
     with socket.socket() as probe:

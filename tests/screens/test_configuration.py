@@ -24,6 +24,17 @@ def test_mappings_are_generated_from_the_sync_declaration(billing_client) -> Non
     assert html.count("managed by HaloPSA") >= len(CUSTOMER_FIELDS) + len(SITE_FIELDS)
 
 
+def test_mappings_describe_the_match_score_and_the_hold_back_from_the_declaration(billing_client, settings) -> None:
+    from syncapp.matching.score import WEIGHTS, weight_rows
+
+    settings.DUPLICATE_HOLD_BACK_SCORE = 70
+    html = billing_client.get(MAPPINGS).content.decode()
+    for what, points, _ in weight_rows():
+        assert f"<td><b>{escape(what)}</b></td><td>{escape(points)}</td>" in html
+    assert f"<b>High</b> from {WEIGHTS.high} points" in html
+    assert "scores at least 70 against it, the client is not imported" in html
+
+
 def test_connection_shows_the_settings_but_never_the_secret(admin_client_, settings) -> None:
     settings.HALO_RESOURCE_URL = "https://acme.halopsa.com"
     settings.HALO_CLIENT_ID = "portal-app"

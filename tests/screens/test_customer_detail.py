@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from syncapp.choices import ChangeAction, ChangeOrigin, LinkMethod, NotSyncingReason
 from syncapp.models import Customer, FieldChange
-from tests.factories import CustomerFactory, FieldChangeFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
+from tests.factories import (
+    CustomerFactory,
+    FieldChangeFactory,
+    HaloLinkFactory,
+    SiteFactory,
+    SyncRunFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +48,9 @@ def test_unlinked_customer_is_editable_and_warned(editor_client) -> None:
     assert reverse("syncapp:match-customer", args=[customer.pk]) in html
 
 
-def test_without_change_permission_fields_are_shown_not_editable(billing_client) -> None:
+def test_without_change_permission_fields_are_shown_not_editable(viewer_client) -> None:
     customer = CustomerFactory(name="Typed Ltd", country="Australia")
-    html = billing_client.get(detail(customer)).content.decode()
+    html = viewer_client.get(detail(customer)).content.decode()
     assert "Australia" in html
     assert "Save changes" not in html
     assert 'name="country"' not in html
@@ -154,8 +160,8 @@ def test_a_blank_name_is_refused_on_the_form_and_nothing_is_written(editor_clien
     assert not FieldChange.objects.exists()
 
 
-def test_editing_needs_change_customer(billing_client) -> None:
+def test_editing_needs_change_customer(viewer_client) -> None:
     customer = CustomerFactory(name="Typed Ltd")
-    assert billing_client.post(edit(customer), {"name": "Other"}).status_code == 403
+    assert viewer_client.post(edit(customer), {"name": "Other"}).status_code == 403
     customer.refresh_from_db()
     assert customer.name == "Typed Ltd"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus
+from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, MatchLevel
 from syncapp.exceptions import LinkError
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
 from syncapp.selectors.matching import suggestions_for
@@ -75,9 +75,8 @@ def test_queue_lists_duplicates_and_unlinked_customers_with_ranked_suggestions(b
     assert "Harbour IT" in html and "These are different companies" in html
     rows = dict(response.context["rows"])
     assert list(rows) == [acme]  # the duplicate's customer is listed once, as a duplicate
-    assert [s.entry.halo_id for s in rows[acme]] == [901, 900]
-    assert "Same name, ignoring case, spacing and punctuation" in html
-    assert "One name contains the other" in html
+    assert {s.entry.halo_id for s in rows[acme]} == {901, 900}
+    assert "Same name" in html and "High match" in html
     assert "Unrelated Plumbing" not in html
     assert response.context["counts"] == {"unlinked": 1, "duplicates": 1}
 
@@ -96,9 +95,26 @@ def test_suggestions_rank_similar_names_with_a_percentage() -> None:
     HaloClientEntryFactory(name="Southwind Traders", halo_id=3)
     customer = CustomerFactory(name="Northwind Traders Co")
     found = suggestions_for(customers=[customer])[customer.pk]
-    assert found[0].entry.halo_id == 1 and found[0].reason == "One name contains the other"
+    assert found[0].entry.halo_id == 1 and found[0].level == MatchLevel.HIGH
+    assert found[0].reason == "Same name apart from legal words, “&” or “St.”"
     assert any(s.reason.startswith("Names ") and s.reason.endswith("% alike") for s in found[1:])
     assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+
+
+def test_suggestions_give_every_reason_beyond_the_name(billing_client) -> None:
+    customer = CustomerFactory(
+        name="Knight and Gibson", contact_phone="(08) 9200 1000", postcode="6000", postal_address_1="", city="Perth"
+    )
+    HaloClientEntryFactory(
+        name="Knight & Gibson Partners", halo_id=47, phone_digits="92001000", postcode="6000", city="perth"
+    )
+    HaloClientEntryFactory(name="Perth Plumbing", halo_id=48, postcode="6000", city="perth")
+    found = suggestions_for(customers=[customer])[customer.pk]
+    assert [s.entry.halo_id for s in found] == [47]  # same suburb alone is no suggestion
+    assert found[0].level == MatchLevel.HIGH
+    assert set(found[0].reasons) >= {"same phone", "same postcode", "same city"}
+    html = billing_client.get(QUEUE).content.decode()
+    assert "High match" in html and "same phone, same postcode, same city" in html
 
 
 def test_empty_queue_says_every_customer_is_linked(billing_client) -> None:
@@ -139,4 +155,4 @@ def test_suggestions_survive_typos_and_common_words_among_many_clients() -> None
     found = suggestions_for(customers=[typo, same], limit=3)
     assert found[typo.pk][0].entry.halo_id == 1
     assert found[same.pk][0].entry.halo_id == 2
-    assert found[same.pk][0].reason == "Same name, ignoring case, spacing and punctuation"
+    assert found[same.pk][0].reason == "Same name"  # case and punctuation aside

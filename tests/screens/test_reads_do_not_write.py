@@ -27,7 +27,7 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 @pytest.fixture
-def portal_data(settings) -> dict[str, int]:
+def portal_data(settings) -> dict[str, int | list[int]]:
     """A little of everything the screens show: linked and unlinked customers with sites and history, a duplicate,
     finished runs and an open run whose heartbeat is stale (which a read must not close). No schedule row yet."""
     from syncapp.models import DuplicateCandidate
@@ -35,6 +35,7 @@ def portal_data(settings) -> dict[str, int]:
     linked = HaloLinkFactory(last_seen_at=timezone.now(), last_synced_at=timezone.now()).customer
     site = SiteFactory(customer=linked, halo_id=9001)
     unlinked = CustomerFactory(name="Hand Typed Widgets")
+    typed_site = SiteFactory(customer=unlinked, halo_id=None)
     finished = SyncRunFactory(status=SyncStatus.SUCCEEDED, finished_at=timezone.now(), created_count=1)
     FieldChangeFactory(customer=linked, sync_run=finished, action=ChangeAction.CREATED, field="")
     FieldChangeFactory(customer=linked, site=site, sync_run=finished, field="city")
@@ -47,6 +48,9 @@ def portal_data(settings) -> dict[str, int]:
         "customer-edit": linked.pk,
         "match-customer": unlinked.pk,
         "unlink-customer": linked.pk,
+        "site-create": unlinked.pk,
+        "site-edit": [unlinked.pk, typed_site.pk],
+        "merge-customer": unlinked.pk,
         "duplicate-different": duplicate.pk,
         "run-detail": open_run.pk,
         "run-progress": open_run.pk,
@@ -55,13 +59,17 @@ def portal_data(settings) -> dict[str, int]:
     }
 
 
-def _portal_urls(ids: dict[str, int]) -> list[str]:
+def _portal_urls(ids: dict[str, int | list[int]]) -> list[str]:
     """Every URL pattern of the portal, with a real object for those that take one; and every admin screen."""
     urls = [reverse("login")]
     for pattern in portal_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
         name = f"syncapp:{pattern.name}"
-        urls.append(reverse(name, args=[ids[pattern.name]]) if "<int:pk>" in str(pattern.pattern) else reverse(name))
+        if "<int:" not in str(pattern.pattern):
+            urls.append(reverse(name))
+            continue
+        args = ids[pattern.name]  # a pattern with a new object in it needs one here: the test fails until given
+        urls.append(reverse(name, args=args if isinstance(args, list) else [args]))
     urls.append(reverse("syncapp:run-detail", args=[ids["finished-run"]]))
     urls.append(reverse("admin:index"))
     for model in admin.site._registry:
