@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-tracemalloc", action="store_true", help="skip the second pass that measures Python allocations"
     )
     parser.add_argument(
+        "--unchanged-repeats", type=int, default=3, help="runs of the unchanged re-sync; the best counts (default 3)"
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="add a cProfile pass; the top 15 functions go into the report"
     )
     args = parser.parse_args(argv)
@@ -60,9 +63,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.sites = args.sites or sites
     args.out = args.out or f"bench/results/{out}"
     return args
-
-
-UNCHANGED_REPEATS = 3
 
 
 def log(message: str) -> None:
@@ -150,8 +150,8 @@ class Bench:
             if name == SCENARIOS[2]:
                 renamed = self.rename_one_percent()
             # The unchanged re-sync leaves everything as it was, so it can be repeated like the download floor
-            # (best of 3) and compared with it on the same footing.
-            repeats = UNCHANGED_REPEATS if name == SCENARIOS[1] and not trace_memory and not wrap else 1
+            # (best of --unchanged-repeats) and compared with it on the same footing.
+            repeats = self.args.unchanged_repeats if name == SCENARIOS[1] and not trace_memory and not wrap else 1
             attempts = []
             for _ in range(repeats):
                 result = StepResult(name)

@@ -86,6 +86,7 @@ def test_type_suggest_hold_back_bulk_link_and_merge(
     duplicates = page.locator("#duplicates")
     expect(duplicates).to_contain_text("Knight & Gibson Partners")
     expect(duplicates).to_contain_text("same phone")
+    _screenshots(page, artifacts, "matching-held-back")
     assert Customer.objects.filter(name__icontains="Knight").count() == 1
     assert DuplicateCandidate.objects.get().customer == typed
 

@@ -156,3 +156,18 @@ def test_suggestions_survive_typos_and_common_words_among_many_clients() -> None
     assert found[typo.pk][0].entry.halo_id == 1
     assert found[same.pk][0].entry.halo_id == 2
     assert found[same.pk][0].reason == "Same name"  # case and punctuation aside
+
+
+def test_a_held_back_client_shows_its_reasons_on_the_queue_and_the_customer(billing_client) -> None:
+    customer = CustomerFactory(name="Knight and Gibson")
+    DuplicateCandidate.objects.create(
+        customer=customer,
+        halo_id=47,
+        halo_name="Knight & Gibson Partners",
+        score=90,
+        reasons=["same phone", "names alike"],
+    )
+    queue = billing_client.get(QUEUE).content.decode()
+    assert "High match</span> same phone, names alike" in queue
+    page = billing_client.get(customer.get_absolute_url()).content.decode()
+    assert "was not imported (same phone, names alike)" in page
