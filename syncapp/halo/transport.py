@@ -257,8 +257,8 @@ class HaloTransport:
         if refused_for >= settings.rate_limit_patience:
             error = HaloRateLimited(
                 f"HaloPSA refused every request for {in_words(refused_for)} because its rate limit was reached, "
-                f"longer than the patience of {in_words(settings.rate_limit_patience)} "
-                f"(HALO_RATE_LIMIT_PATIENCE); gave up on {what}{detail}",
+                f"as long as the portal waits (HALO_RATE_LIMIT_PATIENCE, {in_words(settings.rate_limit_patience)}); "
+                f"gave up on {what}{detail}",
                 status=429,
                 halo_message=halo_message,
             )
