@@ -7,13 +7,8 @@ from django.conf import settings
 
 from syncapp.exceptions import SyncRunNotClaimable
 from syncapp.halo import HaloError
-from syncapp.services.runs import (
-    TRANSIENT_RETRY_DELAYS,
-    scheduled_sync_request_if_due,
-    sync_run_execute,
-    sync_run_fail,
-    sync_run_wait_to_resume,
-)
+from syncapp.services.run_retries import TRANSIENT_RETRY_DELAYS, sync_run_wait_to_resume
+from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail
 
 logger = logging.getLogger("syncapp.sync")
 

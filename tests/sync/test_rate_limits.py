@@ -17,7 +17,8 @@ from syncapp.choices import NotSyncingReason, SyncStatus, SyncTrigger
 from syncapp.halo import HaloClient, LocalBudgetStore, RequestBudget, halo_settings_from_django
 from syncapp.halo_budget import halo_request_budget
 from syncapp.models import Customer, HaloLink, SyncRun
-from syncapp.services.runs import sync_run_in_foreground, sync_run_request
+from syncapp.services.run_retries import sync_run_in_foreground
+from syncapp.services.runs import sync_run_request
 from tests.conftest import SIM_CLIENT_ID, SIM_CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +230,8 @@ def test_a_several_minute_503_outage_is_ridden_out_by_retries_and_the_checkpoint
     # Only sleeping moves the clock, and nothing got through for 200 s: all of it is on the record.
     assert run.waited_seconds >= 200
     assert run.wait_reason == ""
+    # Every request of every slice is on the record, the retries that gave up included.
+    assert run.requests_made == sum(count for name, count in sim.stats().items() if name not in ("429", "outage"))
     assert sim.window_stats()["max_in_window"] <= LIMIT
 
 
