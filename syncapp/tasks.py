@@ -6,14 +6,8 @@ from celery import shared_task
 from django.conf import settings
 
 from syncapp.exceptions import SyncRunInterrupted, SyncRunLeaseLost, SyncRunNotClaimable
-from syncapp.services.runs import (
-    TRANSIENT_RETRY_DELAYS,
-    scheduled_sync_request_if_due,
-    sync_run_execute,
-    sync_run_fail,
-    sync_run_wait_to_resume,
-    sync_runs_recover,
-)
+from syncapp.services.run_retries import TRANSIENT_RETRY_DELAYS, sync_run_wait_to_resume
+from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail, sync_runs_recover
 
 logger = logging.getLogger("syncapp.sync")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,15 +16,14 @@ from .errors import (
     HaloConfigError,
     HaloError,
     HaloNotFound,
-    HaloRateLimited,
     HaloUnavailable,
     message_for_status,
     token_refused,
 )
-from .pacing import backoff_delay, rate_limit_backoff, remaining_requests, server_wait_seconds
 from .parsing import extract_halo_message, parse_token
 from .records import ClientStats, WaitNotice
 from .settings import HaloSettings
+from .waiting import Pacer
 
 logger = logging.getLogger("syncapp.halo")
 
@@ -52,15 +50,6 @@ RETRYABLE_TRANSPORT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-def in_words(seconds: float) -> str:
-    """42 s, 5 min, 1 min 30 s: a wait as staff read it (whole seconds, rounded up)."""
-    whole = max(math.ceil(seconds), 0)
-    minutes, rest = divmod(whole, 60)
-    if not minutes:
-        return f"{rest} s"
-    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def renewal_delay(lifetime: float) -> float:
@@ -132,21 +121,40 @@ class HaloTransport:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
-        self.budget = budget or RequestBudget(
-            LocalBudgetStore(),
-            limit=settings.rate_limit,
-            window=settings.rate_window,
-            reserve=settings.background_reserve,
+        self.pacer = Pacer(
+            settings,
+            budget=budget
+            or RequestBudget(
+                LocalBudgetStore(),
+                limit=settings.rate_limit,
+                window=settings.rate_window,
+                reserve=settings.background_reserve,
+            ),
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+            stats=stats,
+            on_wait=on_wait,
         )
-        self.on_wait = on_wait
-        # Since when HaloPSA has refused every request with 429 (None once it answers again): drives the patience.
-        self._refused_since: float | None = None
-        self._refusals = 0
         self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
         self._token: str | None = None
         self._renew_at = 0.0
         # Earlier tokens too, so one echoed back in an error body after a renewal is still redacted.
         self._tokens_seen: list[str] = []
+
+    @property
+    def budget(self) -> RequestBudget:
+        """The rolling-window budget this transport draws from."""
+        return self.pacer.budget
+
+    @property
+    def on_wait(self) -> Callable[[WaitNotice | None], None] | None:
+        """The observer told what holds the transport (see Pacer)."""
+        return self.pacer.on_wait
+
+    @on_wait.setter
+    def on_wait(self, observer: Callable[[WaitNotice | None], None] | None) -> None:
+        self.pacer.on_wait = observer
 
     def close(self) -> None:
         """Close the HTTP session if this transport created it."""
@@ -190,97 +198,6 @@ class HaloTransport:
                 text = text.replace(secret, REDACTED)
         return text
 
-    def _wait(self, notice: WaitNotice) -> None:
-        """Sleep for `notice.seconds`, telling the observer (the run page) what holds the client meanwhile."""
-        if self.on_wait is not None:
-            self.on_wait(notice)
-        try:
-            self._sleep(notice.seconds)
-        finally:
-            if self.on_wait is not None:
-                self.on_wait(None)
-        self.stats.waited_seconds += notice.seconds
-
-    def _pause(self, attempt: int, route: str, reason: str, status: int | None) -> None:
-        """Back off before retry `attempt` (0-based) of a 5xx or a dropped connection."""
-        delay = backoff_delay(attempt, cap=self.settings.backoff_cap, jitter=self._jitter())
-        self.stats.retries += 1
-        retries = self.settings.max_retries
-        logger.warning("HaloPSA %s %s; retry %d of %d in %.1f s", route, reason, attempt + 1, retries, delay)
-        what = f"HaloPSA answered {status}" if status else "HaloPSA could not be reached"
-        message = f"{what}: retry {attempt + 1} of {retries} in {in_words(delay)}"
-        self._wait(WaitNotice("server", delay, message, status=status, attempt=attempt + 1, max_attempts=retries))
-
-    def _too_long_for_a_person(self, seconds: float) -> HaloRateLimited:
-        return HaloRateLimited(f"HaloPSA's rate limit is reached; try again in {in_words(seconds)}.", status=429)
-
-    def _take_slot(self) -> float:
-        """Wait until the shared rolling window has room (and HaloPSA's pause is over); return the slot taken."""
-        settings = self.settings
-        while True:
-            reservation = self.budget.try_reserve(self._clock(), interactive=settings.interactive)
-            if reservation.slot is not None:
-                return reservation.slot
-            wait = reservation.wait
-            if settings.interactive and wait > settings.interactive_max_wait:
-                raise self._too_long_for_a_person(wait)
-            if reservation.held:
-                message = f"Waiting for HaloPSA's rate limit: {in_words(wait)}"
-                self._wait(WaitNotice("rate_limit", wait, message, status=429))
-            else:
-                message = f"Waiting for room in the HaloPSA request budget: {in_words(wait)}"
-                self._wait(WaitNotice("budget", wait, message))
-
-    def _rate_limited(self, response: requests.Response, label: str, what: str, halo_message: str) -> None:
-        """A 429: hold everybody sharing the budget for as long as HaloPSA asked (or a growing guess), or give up.
-
-        Gives up only once HaloPSA has refused every request for the patience (interactive callers: at once when
-        the wait is more than a person should sit through).
-        """
-        settings = self.settings
-        now = self._clock()
-        self.stats.rate_limited += 1
-        if self._refused_since is None:
-            self._refused_since, self._refusals = now, 0
-        refused_for = now - self._refused_since
-        hint = server_wait_seconds(response.headers, wall_clock=self._clock)
-        if hint is None:
-            delay = rate_limit_backoff(self._refusals, window=settings.rate_window, jitter=self._jitter())
-        else:
-            # A rolling window never needs a longer wait than the window itself.
-            delay = min(hint, settings.rate_window)
-        self._refusals += 1
-        detail = f": {halo_message}" if halo_message else ""
-        if settings.interactive and (delay > settings.interactive_max_wait or self._refusals > settings.max_retries):
-            self.budget.hold(now + delay)
-            raise self._too_long_for_a_person(delay)
-        if refused_for >= settings.rate_limit_patience:
-            error = HaloRateLimited(
-                f"HaloPSA refused every request for {in_words(refused_for)} because its rate limit was reached, "
-                f"longer than the patience of {in_words(settings.rate_limit_patience)} "
-                f"(HALO_RATE_LIMIT_PATIENCE); gave up on {what}{detail}",
-                status=429,
-                halo_message=halo_message,
-            )
-            error.transient = False  # the patience is the whole allowance: retrying the task would only extend it
-            raise error
-        delay = max(min(delay, settings.rate_limit_patience - refused_for), 0.001)
-        self.budget.hold(now + delay)
-        self.stats.retries += 1
-        logger.warning("HaloPSA %s answered HTTP 429 (rate limit); waiting %.1f s", label, delay)
-
-    def _answered(self, response: requests.Response, slot: float) -> None:
-        """Count the request at the moment its answer came and learn what HaloPSA said about the budget."""
-        now = self._clock()
-        self.budget.settle(slot, now)
-        remaining = remaining_requests(response.headers)
-        if remaining is not None:
-            self.budget.note_remaining(now, remaining)
-            if remaining <= 0 and response.status_code != 429:
-                # Nothing left and no word on when: wait as for a 429 without a hint.
-                delay = rate_limit_backoff(0, window=self.settings.rate_window, jitter=self._jitter())
-                self.budget.hold(now + delay)
-
     def request(
         self,
         method: str,
@@ -321,7 +238,7 @@ class HaloTransport:
             if authenticated:
                 self.ensure_token()
                 headers["Authorization"] = f"Bearer {self._token}"
-            slot = self._take_slot()
+            slot = self.pacer.take_slot()
             self.stats.requests[label] += 1
             if not authenticated:
                 self.stats.token_requests += 1
@@ -337,14 +254,14 @@ class HaloTransport:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                self.budget.settle(slot, self._clock())
+                self.pacer.budget.settle(slot, self._clock())
                 reason = describe_transport_failure(exc, self.settings.timeout)
                 # A certificate or a malformed URL will not fix itself; a dropped connection or a timeout may.
                 retryable = isinstance(exc, RETRYABLE_TRANSPORT_ERRORS) and not isinstance(
                     exc, requests.exceptions.SSLError
                 )
                 if retryable and retries < self.settings.max_retries:
-                    self._pause(retries, label, f"failed: {reason}", None)
+                    self.pacer.pause(retries, label, f"failed: {reason}", None)
                     retries += 1
                     continue
                 suffix = f" (gave up after {retries} retries)" if retries else ""
@@ -352,18 +269,16 @@ class HaloTransport:
                 raise HaloUnavailable(self._redact(message)) from exc
 
             status = response.status_code
-            self._answered(response, slot)
-            if status != 429:
-                self._refused_since = None
+            self.pacer.answered(response.status_code, response.headers, slot)
             if 200 <= status < 300:
                 return self._json(response, what)
             halo_message = self._redact(extract_halo_message(response.text))
             if status == 429:
-                self._rate_limited(response, label, what, halo_message)
+                self.pacer.rate_limited(response.headers, label, what, halo_message)
                 continue
             if status >= 500:
                 if retries < self.settings.max_retries:
-                    self._pause(retries, label, f"answered HTTP {status}", status)
+                    self.pacer.pause(retries, label, f"answered HTTP {status}", status)
                     retries += 1
                     continue
             elif authenticated and status in (400, 401) and not renewed:

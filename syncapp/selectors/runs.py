@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from syncapp.choices import SyncKind, SyncStatus
-from syncapp.halo.transport import in_words
+from syncapp.halo.waiting import in_words
 from syncapp.models import FieldChange, SyncRun, SyncSchedule
 
 # A run's wait_reason holds this where the time still to wait goes; the page counts it down.

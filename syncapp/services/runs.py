@@ -2,8 +2,8 @@
 
 import logging
 import secrets
-import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -31,10 +31,6 @@ from syncapp.sync.engine import SliceOutcome, SyncEngine
 from syncapp.sync.staging import forget_read_pages
 
 logger = logging.getLogger("syncapp.sync")
-
-# A HaloPSA outage that outlasts the client's retries: the run keeps its checkpoint and resumes after these many
-# seconds (the Celery task and the command alike), each shorter than SYNC_STALE_AFTER_SECONDS, then fails.
-TRANSIENT_RETRY_DELAYS = (30, 60, 120)
 
 
 def sync_run_request(
@@ -199,14 +195,14 @@ def sync_run_execute(
     lease = run.lease
     if run.cancelled_at is not None:  # cancelled between two slices (or two task attempts)
         return _finish_cancelled(run)
-    spent = ClientStats()
+    spent = SliceTraffic(requests_before=run.requests_made, rate_limited_before=run.rate_limited_count)
     try:
         with (
             sync_run_kept_alive(run_id=run.pk, lease=lease) as watch,
             halo or portal_halo_client(sleep=watch.sleep) as client,
         ):
             client.on_wait = watch.show_wait
-            before = (client.stats.waited_seconds, client.stats.retries)
+            before = replace(client.stats, requests=client.stats.requests.copy())
             try:
                 engine = SyncEngine(
                     run=run, halo=client, slice_seconds=slice_seconds, on_page=on_page, should_stop=watch.stop_requested
@@ -214,8 +210,7 @@ def sync_run_execute(
                 outcome = engine.execute()
             finally:
                 client.on_wait = None
-                spent.waited_seconds = client.stats.waited_seconds - before[0]
-                spent.retries = client.stats.retries - before[1]
+                spent.measure(before, client.stats)
     except SyncRunLeaseLost:
         logger.warning("Sync run #%s was taken over by another worker; this slice stops", run_id)
         raise
@@ -250,17 +245,42 @@ def sync_run_execute(
     return sync_run_finish(run=run, status=SyncStatus.PARTIAL if run.failed_count else SyncStatus.SUCCEEDED)
 
 
-def _with_waits(run: SyncRun, lease: str, spent: ClientStats) -> SyncRun:
-    """The run as stored, plus this slice's waiting, for sync_run_finish to write in its one update."""
+@dataclass
+class SliceTraffic:
+    """One slice's HaloPSA traffic and waiting, added to the run's totals when the slice ends, however it ends.
+
+    The engine records requests per page; requests after the last page (retries that gave up) count too.
+    """
+
+    requests_before: int
+    rate_limited_before: int
+    requests: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
+    retries: int = 0
+
+    def measure(self, before: ClientStats, after: ClientStats) -> None:
+        self.requests = after.total_requests - before.total_requests
+        self.rate_limited = after.rate_limited - before.rate_limited
+        self.waited_seconds = after.waited_seconds - before.waited_seconds
+        self.retries = after.retries - before.retries
+
+
+def _with_waits(run: SyncRun, lease: str, spent: SliceTraffic) -> SyncRun:
+    """The run as stored, plus this slice's traffic and waiting, for sync_run_finish to write in its one update."""
     run = _reloaded(run, lease)
+    run.requests_made = spent.requests_before + spent.requests
+    run.rate_limited_count = spent.rate_limited_before + spent.rate_limited
     run.waited_seconds += spent.waited_seconds
     run.retry_count += spent.retries
     return run
 
 
-def _add_waits(run_id: int, lease: str, spent: ClientStats) -> None:
-    """Add a slice's waiting to the run's totals and clear its current wait (nothing holds it any more)."""
+def _add_waits(run_id: int, lease: str, spent: SliceTraffic) -> None:
+    """Add a slice's traffic and waiting to the run's totals and clear its current wait (nothing holds it now)."""
     SyncRun.objects.filter(pk=run_id, lease=lease).update(
+        requests_made=spent.requests_before + spent.requests,
+        rate_limited_count=spent.rate_limited_before + spent.rate_limited,
         waited_seconds=F("waited_seconds") + spent.waited_seconds,
         retry_count=F("retry_count") + spent.retries,
         wait_reason="",
@@ -300,61 +320,6 @@ def sync_run_cancel(*, run_id: int, actor: AbstractBaseUser) -> SyncRun:
                 raise PortalError(f"Sync run #{run_id} is already being cancelled; it stops after its current page.")
             raise PortalError(f"Sync run #{run_id} has already ended ({run.get_status_display()}).")
     return SyncRun.objects.get(pk=run_id)
-
-
-def sync_run_wait_to_resume(
-    *, run_id: int, lease: str, reason: str, seconds: float, attempt: int, attempts: int
-) -> None:
-    """Show on the run what stopped it and when it tries again (the task's retry after a transient failure)."""
-    shown = f"{reason} The sync resumes in {{left}} (attempt {attempt} of {attempts})."
-    SyncRun.objects.filter(pk=run_id, status=SyncStatus.RUNNING, lease=lease).update(
-        wait_reason=shown if len(shown) <= 200 else "HaloPSA is unavailable. The sync resumes in {left}.",
-        wait_until=timezone.now() + timedelta(seconds=seconds),
-        heartbeat_at=timezone.now(),
-        waited_seconds=F("waited_seconds") + seconds,  # counted ahead: the task waits without a client to count it
-    )
-
-
-def sync_run_in_foreground(
-    *,
-    run_id: int,
-    on_page: Callable[[SyncRun], None] | None = None,
-    halo_factory: Callable[[], HaloClient] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> SyncRun:
-    """Carry out a queued run to its end in this process (`sync_halo`), slice after slice.
-
-    After a transient failure it waits and resumes from its last written page like the Celery task does
-    (TRANSIENT_RETRY_DELAYS), then fails with the real reason.
-    """
-    handover, attempt = "", 0
-    while True:
-        try:
-            run = sync_run_execute(
-                run_id=run_id, handover=handover, halo=halo_factory() if halo_factory else None, on_page=on_page
-            )
-        except SyncRunInterrupted as error:  # transient: the run is open, its written pages kept
-            if attempt >= len(TRANSIENT_RETRY_DELAYS):
-                return sync_run_fail(
-                    run_id=run_id, lease=error.handover, error_message=f"{error} (gave up after {attempt} retries)"
-                )
-            delay = TRANSIENT_RETRY_DELAYS[attempt]
-            attempt += 1
-            logger.warning("Sync run #%s: %s; resuming in %s s", run_id, error, delay)
-            sync_run_wait_to_resume(
-                run_id=run_id,
-                lease=error.handover,
-                reason=str(error),
-                seconds=delay,
-                attempt=attempt,
-                attempts=len(TRANSIENT_RETRY_DELAYS),
-            )
-            sleep(delay)
-            handover = error.handover
-            continue
-        if not run.is_open:
-            return run
-        handover = run.lease
 
 
 def sync_run_fail(*, run_id: int, error_message: str, lease: str) -> SyncRun:

@@ -44,6 +44,8 @@ class SyncEngine:
     ) -> None:
         self.run = run
         self.should_stop = should_stop  # staff cancelled the run: stop after the page just written
+        # Earlier slices' traffic, so the run's counts are totals over the whole run, not this slice's client only.
+        self._traffic_before = (run.requests_made, run.rate_limited_count)
         self.halo = halo
         self.clock = clock
         self.deadline = clock() + slice_seconds if slice_seconds is not None else None
@@ -110,8 +112,8 @@ class SyncEngine:
 
     def _record_traffic(self) -> None:
         stats = self.halo.stats
-        self.run.requests_made = stats.total_requests
-        self.run.rate_limited_count = stats.rate_limited
+        self.run.requests_made = self._traffic_before[0] + stats.total_requests
+        self.run.rate_limited_count = self._traffic_before[1] + stats.rate_limited
         self.run.used_detail_fallback = stats.detail_fallback
 
     def _apply(

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from syncapp.filters import history_field_label
-from syncapp.halo.transport import in_words
+from syncapp.halo.waiting import in_words
 from syncapp.models import SyncRun
 from syncapp.selectors.customers import halo_client_url
 

@@ -94,3 +94,13 @@ def test_bad_storm_switches_are_refused(sim):
     for change in ({"rate_limit_headers": "sometimes"}, {"storm_seconds": -1}, {"shared_consumer_requests": -2}):
         with pytest.raises(ValueError):
             sim.config.update(change)
+
+
+def test_the_command_line_sets_the_storm_switches():
+    from halosim.__main__ import build_parser, config_from_args
+
+    args = build_parser().parse_args(
+        ["--rate-limit", "60", "--set", "rate_limit_headers=reset_unix", "--set", "shared_consumer_requests=30"]
+    )
+    config = config_from_args(args)
+    assert (config.rate_limit, config.rate_limit_headers, config.shared_consumer_requests) == (60, "reset_unix", 30)

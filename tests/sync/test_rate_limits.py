@@ -17,7 +17,8 @@ from syncapp.choices import NotSyncingReason, SyncStatus, SyncTrigger
 from syncapp.halo import HaloClient, LocalBudgetStore, RequestBudget, halo_settings_from_django
 from syncapp.halo_budget import halo_request_budget
 from syncapp.models import Customer, HaloLink, SyncRun
-from syncapp.services.runs import sync_run_in_foreground, sync_run_request
+from syncapp.services.run_retries import sync_run_in_foreground
+from syncapp.services.runs import sync_run_request
 from tests.conftest import SIM_CLIENT_ID, SIM_CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +229,8 @@ def test_a_several_minute_503_outage_is_ridden_out_by_retries_and_the_checkpoint
     # Only sleeping moves the clock, and nothing got through for 200 s: all of it is on the record.
     assert run.waited_seconds >= 200
     assert run.wait_reason == ""
+    # Every request of every slice is on the record, the retries that gave up included.
+    assert run.requests_made == sum(count for name, count in sim.stats().items() if name not in ("429", "outage"))
     assert sim.window_stats()["max_in_window"] <= LIMIT
 
 
@@ -245,3 +248,32 @@ def test_a_storm_longer_than_the_patience_fails_the_run_clearly_and_marks_nothin
     assert HaloLink.objects.count() == len(_ticked_names(tenant))
     # Failed on the patience alone: no task-style retries stretched it.
     assert 900 <= run.waited_seconds < 900 + 30
+
+
+def test_the_celery_task_fails_on_the_patience_at_once_without_its_outage_retries(sim, tenant, settings):
+    from syncapp.tasks import run_halo_sync
+
+    settings.HALO_RATE_LIMIT_PATIENCE = 0  # the first refusal already uses up the patience: no real waiting
+    sim.config.update({"storm_seconds": 60})
+    run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND)  # no task queued: this test runs it
+    assert run_halo_sync.apply(kwargs={"run_id": run.pk}).get() == SyncStatus.FAILED
+    run.refresh_from_db()
+    assert "HALO_RATE_LIMIT_PATIENCE" in run.error_message
+    assert "gave up after 3 retries" not in run.error_message
+    assert sim.stats()["429"] == 1
+
+
+def test_the_celery_task_resumes_after_an_outage_and_records_the_waits(sim, tenant, settings):
+    from syncapp.tasks import run_halo_sync
+
+    settings.HALO_MAX_RETRIES = 0  # the client gives up at once; the task's own retries are what is tested
+    sim.config.update({"outage_seconds": 3600})
+    run = sync_run_request(actor=None, trigger=SyncTrigger.COMMAND)
+    # Run eagerly, Celery performs the task's retries one after the other, without their countdowns.
+    run_halo_sync.apply(kwargs={"run_id": run.pk})
+    run.refresh_from_db()
+    assert run.status == SyncStatus.FAILED
+    assert run.error_message.endswith("(gave up after 3 retries)")
+    assert run.waited_seconds == 30 + 60 + 120  # what the run waited to resume, counted on the run
+    assert (run.wait_reason, run.wait_until) == ("", None)
+    assert not HaloLink.objects.filter(not_syncing_reason=NotSyncingReason.MISSING).exists()

@@ -6,7 +6,8 @@ from syncapp.choices import SyncStatus, SyncTrigger
 from syncapp.exceptions import PortalError
 from syncapp.models import SyncRun
 from syncapp.selectors.runs import run_waiting_summary
-from syncapp.services.runs import sync_run_in_foreground, sync_run_request
+from syncapp.services.run_retries import sync_run_in_foreground
+from syncapp.services.runs import sync_run_request
 from syncapp.sync.counters import RunCounter
 
 
