@@ -191,6 +191,15 @@ SYNC_SLICE_SECONDS = env.int("SYNC_SLICE_SECONDS", default=10 * 60)
 SYNC_SCHEDULE_DEFAULT_ENABLED = env.bool("SYNC_SCHEDULE_DEFAULT_ENABLED", default=False)
 SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES = env.int("SYNC_SCHEDULE_DEFAULT_INTERVAL_MINUTES", default=60)
 
+# HaloPSA's outbound webhooks (POST /halo/webhook/): off unless a token or a username and password are set.
+HALO_WEBHOOK_TOKEN = env.str("HALO_WEBHOOK_TOKEN", default="")
+HALO_WEBHOOK_USERNAME = env.str("HALO_WEBHOOK_USERNAME", default="")
+HALO_WEBHOOK_PASSWORD = env.str("HALO_WEBHOOK_PASSWORD", default="")
+# Largest webhook body accepted, bytes (a batch of a few hundred events fits).
+HALO_WEBHOOK_MAX_BODY_BYTES = env.int("HALO_WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Events for one client arriving within this many seconds of the first cost one read of that client.
+HALO_WEBHOOK_COALESCE_SECONDS = env.float("HALO_WEBHOOK_COALESCE_SECONDS", default=1.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -12,10 +12,13 @@ class NotSyncingReason(models.TextChoices):
     NONE = "", "Syncing"
     UNTICKED = "unticked", "Datagate box unticked in HaloPSA"
     MISSING = "missing", "Client no longer found in HaloPSA"
+    REMOVED = "removed", "Removed in HaloPSA"
 
 
 class SyncKind(models.TextChoices):
     HALOPSA = "halopsa", "HaloPSA Product Sync"
+    SINGLE_CUSTOMER = "single", "Single customer"
+    WEBHOOK = "webhook", "HaloPSA webhook"
 
 
 class SyncStatus(models.TextChoices):
@@ -36,6 +39,7 @@ class SyncTrigger(models.TextChoices):
     MANUAL = "manual", "Staff (gears → HaloPSA)"
     SCHEDULED = "scheduled", "Schedule"
     COMMAND = "command", "Command line"
+    WEBHOOK = "webhook", "HaloPSA webhook"
 
 
 class ChangeOrigin(models.TextChoices):
@@ -55,3 +59,13 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", "Waiting for staff"
     LINKED = "linked", "Linked to the local customer"
     DIFFERENT = "different", "Confirmed different companies"
+
+
+class WebhookEventStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    COALESCED = "coalesced", "Joined a sync already queued"
+    APPLIED = "applied", "Applied"
+    FULL_SYNC = "full_sync", "No client id: full sync queued"
+    TEST = "test", "Test event"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Refused (bad body)"

@@ -26,11 +26,12 @@ class CustomerTable(tables.Table):
     link_last_synced_at = tables.DateTimeColumn(
         verbose_name="Last synced", format="j M Y, H:i", default="—", order_by=("link_last_synced_at", "name_sort")
     )
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "row-actions"}})
 
     class Meta:
         model = Customer
         fields = ()
-        sequence = ("name", "link_halo_id", "active_site_count", "status", "link_last_synced_at")
+        sequence = ("name", "link_halo_id", "active_site_count", "status", "link_last_synced_at", "actions")
         template_name = TABLE_TEMPLATE
         attrs = {"class": "data-table", "id": "customer-table"}
         empty_text = "No customers match."
@@ -63,6 +64,12 @@ class CustomerTable(tables.Table):
         if record.link_halo_inactive:
             return format_html('{} <span class="badge">Inactive in HaloPSA</span>', active)
         return format_html('{} <span class="badge badge-info">Syncing</span>', active)
+
+    def render_actions(self, record: Customer) -> SafeString:
+        """The row menu: "Sync from HaloPSA" for a linked customer (the column is shown to Sync operators only)."""
+        if record.link_halo_id is None:
+            return format_html("{}", "")
+        return render_to_string("syncapp/_customer_row_menu.html", {"customer": record})
 
 
 class SyncRunTable(tables.Table):

@@ -7,7 +7,7 @@ from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, 
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from syncapp.choices import NotSyncingReason, SyncStatus
+from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus
 from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
 
 
@@ -22,7 +22,7 @@ def halo_client_url(halo_id: int | None) -> str | None:
 def last_complete_sync_at() -> datetime | None:
     """When the last sync that succeeded in full finished: it checked every syncing customer against HaloPSA."""
     return (
-        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False)
+        SyncRun.objects.filter(kind=SyncKind.HALOPSA, status=SyncStatus.SUCCEEDED, dry_run=False)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from syncapp.choices import SyncStatus
+from syncapp.choices import SyncKind, SyncStatus
 from syncapp.models import FieldChange, SyncRun, SyncSchedule
 
 
@@ -14,7 +14,9 @@ def open_sync_run() -> SyncRun | None:
 
 
 def last_finished_sync_run() -> SyncRun | None:
-    return SyncRun.objects.exclude(status__in=SyncStatus.open_values()).order_by("-finished_at", "-id").first()
+    """The last full sync that closed (one-client runs are not what the gears' confirm page reports)."""
+    finished = SyncRun.objects.filter(kind=SyncKind.HALOPSA).exclude(status__in=SyncStatus.open_values())
+    return finished.order_by("-finished_at", "-id").first()
 
 
 def sync_run_list() -> QuerySet[SyncRun]:

@@ -165,7 +165,8 @@ class SyncEngine:
 
     def _mark_missing(self, seen_ids: set[int]) -> None:
         """After a complete listing only: links whose client HaloPSA no longer lists are marked "not syncing"."""
-        not_missing = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING)
+        gone = (NotSyncingReason.MISSING, NotSyncingReason.REMOVED)  # a client removed in HaloPSA stays "removed"
+        not_missing = HaloLink.objects.exclude(not_syncing_reason__in=gone)
         missing = [(pk, halo_id) for pk, halo_id in not_missing.values_list("id", "halo_id") if halo_id not in seen_ids]
         self.run.not_syncing_count += len(missing)
         if missing and not self.run.dry_run:
