@@ -10,12 +10,14 @@ CHECKBOX_FORMS = ("bool", "int", "str_int", "str_true", "yes", "display_only")
 SITE_ADDRESS_FORMS = ("flat", "nested")
 FIELDINFO_FORMS = ("array", "envelope", "missing")
 FAIL_BODY_FORMS = ("json", "html")
+WEBHOOK_BODY_FORMS = ("record", "nested", "ids")
 
 _CHOICES = {
     "checkbox_form": CHECKBOX_FORMS,
     "site_address_form": SITE_ADDRESS_FORMS,
     "fieldinfo_form": FIELDINFO_FORMS,
     "fail_body_form": FAIL_BODY_FORMS,
+    "webhook_body_form": WEBHOOK_BODY_FORMS,
 }
 _FLAT_LINES = {f"delivery_address_line{n}" for n in range(1, 5)}
 
@@ -51,6 +53,11 @@ class SimConfig:
     inactive_included_by_default: bool = False  # lists include inactive records without includeinactive=true
     flat_postcode_key: str = "delivery_address_line5"  # where the flat address form puts the postcode
     fieldinfo_client_typeid: int = 2  # FieldInfo's typeid for client custom fields
+    # Outbound webhooks: a client or site change is POSTed here ("" = off); credentials come from the environment.
+    webhook_url: str = ""
+    webhook_body_form: str = "record"  # "record": the record itself plus "event"; "nested"; "ids": ids only
+    webhook_batch_seconds: float = 0.0  # > 0: collect events this long and send them as one array
+    webhook_batch_limit: int = 0  # with batching, at most this many events per array (0 = no limit)
 
     def validate(self) -> None:
         """Raise ValueError when a switch holds a value the simulator does not know."""
@@ -61,6 +68,10 @@ class SimConfig:
             raise ValueError("rate_limit must be a positive integer or None")
         if not self.flat_postcode_key.startswith("delivery_address_") or self.flat_postcode_key in _FLAT_LINES:
             raise ValueError("flat_postcode_key must be delivery_address_line5 or another delivery_address_* key")
+        if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError("webhook_url must be an http:// or https:// URL (or empty for no webhooks)")
+        if self.webhook_batch_seconds < 0 or self.webhook_batch_limit < 0:
+            raise ValueError("webhook_batch_seconds and webhook_batch_limit must not be negative")
         if self.max_page_size < 1 or self.default_page_size < 1:
             raise ValueError("page sizes must be positive")
 
