@@ -29,7 +29,7 @@ def one_client_sync_status(*, halo_id: int) -> dict:
         message = f"The last sync from HaloPSA did not complete: {state.last_error}"
     elif state.last_run is not None:
         when = timezone.localtime(state.last_run.finished_at).strftime("%d %b %Y, %H:%M:%S")
-        message = f"Last read from HaloPSA on its own: {when} (run #{state.last_run.pk})."
+        message = f"Last one-customer sync from HaloPSA: {when} (run #{state.last_run.pk})."
     else:
         message = ""
     return {"pending": pending, "message": message}
