@@ -305,6 +305,8 @@ class HaloClientSync(models.Model):
     halo_id = models.PositiveIntegerField("HaloPSA client id", unique=True)
     # Set while a one-client sync task is queued and has not started reading HaloPSA: later events join it.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The last webhook event for this client: its read waits until events have been quiet for a moment.
+    last_event_at = models.DateTimeField(null=True, blank=True)
     # A HaloPSA delete event was received: a client HaloPSA no longer has is "removed", not merely "missing".
     delete_seen = models.BooleanField(default=False)
     # Each read of HaloPSA takes a number; a read older than one already applied is never written over it.

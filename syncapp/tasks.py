@@ -12,6 +12,7 @@ from syncapp.services.client_sync import (
     RECHECK_EVERY_SECONDS,
     client_sync_execute,
     client_sync_request,
+    client_sync_wait_seconds,
     recheck_after_full_sync,
 )
 from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail
@@ -52,6 +53,12 @@ def scheduled_sync_tick() -> str:
 @shared_task(bind=True, name="syncapp.tasks.sync_halo_client", max_retries=len(TRANSIENT_RETRY_DELAYS))
 def sync_halo_client(self, halo_id: int, kind: str, trigger: str, actor_id: int | None = None) -> str:
     """Read one HaloPSA client and apply it (a webhook, "Sync from HaloPSA"); a transient failure reads it again."""
+    if kind == SyncKind.WEBHOOK and (wait := client_sync_wait_seconds(halo_id=halo_id)) > 0:
+        # Events for this client are still arriving: read once they have gone quiet.
+        sync_halo_client.apply_async(
+            kwargs={"halo_id": halo_id, "kind": kind, "trigger": trigger, "actor_id": actor_id}, countdown=wait
+        )
+        return "waiting"
     try:
         result = client_sync_execute(
             halo_id=halo_id, kind=SyncKind(kind), trigger=SyncTrigger(trigger), actor_id=actor_id

@@ -75,6 +75,8 @@ def client_sync_request(
         changes: dict = {}
         if delete_seen:
             changes["delete_seen"] = True
+        if kind == SyncKind.WEBHOOK:
+            changes["last_event_at"] = now
         if person:
             changes["requested_at"] = now
         stale = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
@@ -95,6 +97,24 @@ def client_sync_request(
         }
         transaction.on_commit(lambda: sync_halo_client.apply_async(kwargs=kwargs, countdown=countdown or None))
     return True
+
+
+def client_sync_wait_seconds(*, halo_id: int, now: datetime | None = None) -> float:
+    """How much longer a webhook's read should wait for the client's events to go quiet (0: read now).
+
+    Events keep joining the queued read while they arrive less than HALO_WEBHOOK_COALESCE_SECONDS apart, so a
+    burst costs one read; after HALO_WEBHOOK_COALESCE_MAX_SECONDS from the first, it is read however busy it is.
+    """
+    now = now or timezone.now()
+    state = HaloClientSync.objects.filter(halo_id=halo_id).values("queued_at", "last_event_at").first()
+    if state is None or state["queued_at"] is None or state["last_event_at"] is None:
+        return 0.0
+    quiet = settings.HALO_WEBHOOK_COALESCE_SECONDS
+    since_last = (now - state["last_event_at"]).total_seconds()
+    since_first = (now - state["queued_at"]).total_seconds()
+    if since_last >= quiet or since_first >= settings.HALO_WEBHOOK_COALESCE_MAX_SECONDS:
+        return 0.0
+    return quiet - since_last
 
 
 def client_sync_execute(

@@ -223,3 +223,21 @@ def test_the_command_syncs_one_client_and_refuses_an_unknown_id(run_sync, add_cl
     with pytest.raises(CommandError, match="not a HaloPSA client id"):
         call_command("sync_halo", client=0)
     assert Customer.objects.count() == 1
+
+
+def test_a_webhook_read_waits_until_the_events_go_quiet_but_not_for_ever(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from syncapp.services.client_sync import client_sync_wait_seconds
+
+    settings.HALO_WEBHOOK_COALESCE_SECONDS, settings.HALO_WEBHOOK_COALESCE_MAX_SECONDS = 0.5, 10.0
+    now = timezone.now()
+    assert client_sync_wait_seconds(halo_id=5, now=now) == 0.0  # nothing queued for it
+    state = HaloClientSync.objects.create(halo_id=5, queued_at=now - timedelta(seconds=3), last_event_at=now)
+    assert client_sync_wait_seconds(halo_id=5, now=now + timedelta(seconds=0.2)) == pytest.approx(0.3)
+    assert client_sync_wait_seconds(halo_id=5, now=now + timedelta(seconds=0.5)) == 0.0  # quiet long enough
+    state.queued_at = now - timedelta(seconds=10)  # busy for 10 s: read now, however busy
+    state.save()
+    assert client_sync_wait_seconds(halo_id=5, now=now + timedelta(seconds=0.1)) == 0.0
