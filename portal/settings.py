@@ -144,6 +144,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # to a second to every webhook's latency (measured in bench/webhook_bench.py). A listdir per tick is cheap.
         "polling_interval": 0.2,
     }
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"  # the filesystem transport, publishing atomically
     # The filesystem transport expects its folders to exist.
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)

@@ -109,6 +109,8 @@ def client_sync_wait_seconds(*, halo_id: int, now: datetime | None = None) -> fl
     state = HaloClientSync.objects.filter(halo_id=halo_id).values("queued_at", "last_event_at").first()
     if state is None or state["queued_at"] is None or state["last_event_at"] is None:
         return 0.0
+    if state["last_event_at"] <= state["queued_at"]:
+        return 0.0  # no event joined after the one that queued this read, which already waited the quiet period
     quiet = settings.HALO_WEBHOOK_COALESCE_SECONDS
     since_last = (now - state["last_event_at"]).total_seconds()
     since_first = (now - state["queued_at"]).total_seconds()
@@ -153,10 +155,11 @@ def client_sync_execute(
 
 def _claim(halo_id: int) -> tuple[int, bool, datetime]:
     """Take the next read number and clear the queued mark: an event from now on queues a fresh read."""
-    now = timezone.now()
     with transaction.atomic():
         state, _ = HaloClientSync.objects.get_or_create(halo_id=halo_id)
         HaloClientSync.objects.filter(pk=state.pk).update(queued_at=None, fetch_seq=F("fetch_seq") + 1)
+        # Taken with the row locked: every event that joined this read committed before, so it was received before.
+        now = timezone.now()
         state.refresh_from_db()
     return state.fetch_seq, state.delete_seen, now
 

@@ -235,6 +235,8 @@ def test_a_webhook_read_waits_until_the_events_go_quiet_but_not_for_ever(setting
     settings.HALO_WEBHOOK_COALESCE_SECONDS, settings.HALO_WEBHOOK_COALESCE_MAX_SECONDS = 0.5, 10.0
     now = timezone.now()
     assert client_sync_wait_seconds(halo_id=5, now=now) == 0.0  # nothing queued for it
+    HaloClientSync.objects.create(halo_id=6, queued_at=now, last_event_at=now)
+    assert client_sync_wait_seconds(halo_id=6, now=now + timedelta(seconds=0.1)) == 0.0  # no event joined it
     state = HaloClientSync.objects.create(halo_id=5, queued_at=now - timedelta(seconds=3), last_event_at=now)
     assert client_sync_wait_seconds(halo_id=5, now=now + timedelta(seconds=0.2)) == pytest.approx(0.3)
     assert client_sync_wait_seconds(halo_id=5, now=now + timedelta(seconds=0.5)) == 0.0  # quiet long enough
