@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from syncapp.choices import NotSyncingReason
+from syncapp.choices import NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.selectors.customers import halo_client_url
@@ -100,7 +100,14 @@ class SyncRunTable(tables.Table):
         return run_status_badge(record)
 
     def render_trigger(self, record: SyncRun) -> str:
-        return record.get_trigger_display()
+        if record.kind == SyncKind.HALOPSA:
+            return record.get_trigger_display()
+        # One-client runs (a webhook, "Sync from HaloPSA", the command line) say so.
+        if record.kind == SyncKind.WEBHOOK:
+            return "HaloPSA webhook (one customer)"
+        if record.trigger == SyncTrigger.MANUAL:
+            return "Staff (Sync from HaloPSA, one customer)"
+        return f"{record.get_trigger_display()} (one customer)"
 
     def render_requested_by(self, value: AbstractUser) -> str:
         return value.get_full_name() or value.get_username()

@@ -109,3 +109,11 @@ def test_the_customer_page_polls_from_a_static_script_not_an_inline_one(billing_
     assert 'src="/static/portal/fresh_data.js"' in html
     assert state_url(link.customer) in html
     assert "<script>" not in html
+
+
+def test_the_run_list_tells_one_client_runs_apart(billing_client) -> None:
+    SyncRun.objects.create(kind=SyncKind.WEBHOOK, trigger=SyncTrigger.WEBHOOK, status=SyncStatus.SUCCEEDED)
+    SyncRun.objects.create(kind=SyncKind.SINGLE_CUSTOMER, trigger=SyncTrigger.MANUAL, status=SyncStatus.SUCCEEDED)
+    html = billing_client.get(reverse("syncapp:run-list")).content.decode()
+    assert "HaloPSA webhook (one customer)" in html
+    assert "Staff (Sync from HaloPSA, one customer)" in html
