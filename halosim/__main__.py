@@ -13,13 +13,16 @@ from pathlib import Path
 from .config import CHECKBOX_FORMS, FIELDINFO_FORMS, SITE_ADDRESS_FORMS, SimConfig
 from .simulator import Simulator
 from .tenant import Tenant
+from .webhooks import WebhookAuth
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser; credentials come from the environment, never from flags."""
     p = argparse.ArgumentParser(
         prog="python -m halosim",
-        description="HaloPSA simulator. Credentials: HALOSIM_CLIENT_ID and HALOSIM_CLIENT_SECRET (required).",
+        description="HaloPSA simulator. Credentials: HALOSIM_CLIENT_ID and HALOSIM_CLIENT_SECRET (required); "
+        "its outbound webhooks authenticate with HALOSIM_WEBHOOK_TOKEN, or HALOSIM_WEBHOOK_USERNAME and "
+        "HALOSIM_WEBHOOK_PASSWORD.",
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed on start)")
@@ -42,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--default-page-size", type=int, default=50)
     g.add_argument("--max-page-size", type=int, default=100)
     g.add_argument("--truncate-listings", type=int, default=0)
+    g.add_argument("--webhook-url", default="", help="POST a webhook here when a client or site changes")
+    g.add_argument("--webhook-batch-seconds", type=float, default=0.0, help="> 0: send events as arrays")
     g.add_argument(
         "--set",
         action="append",
@@ -68,6 +73,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         default_page_size=args.default_page_size,
         max_page_size=args.max_page_size,
         truncate_listings=args.truncate_listings,
+        webhook_url=args.webhook_url,
+        webhook_batch_seconds=args.webhook_batch_seconds,
     )
     extra = {}
     for item in args.set:
@@ -104,6 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         tenant_name=args.tenant_name or None,
         config=config,
         state_path=args.state,
+        webhook_auth=WebhookAuth(
+            token=os.environ.get("HALOSIM_WEBHOOK_TOKEN", ""),
+            username=os.environ.get("HALOSIM_WEBHOOK_USERNAME", ""),
+            password=os.environ.get("HALOSIM_WEBHOOK_PASSWORD", ""),
+        ),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -115,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     name = args.tenant_name or "(self-hosted)"
     print(f"HaloPSA simulator on {sim.base_url} (tenant {name}, {len(tenant.clients)} clients)", flush=True)
+    if config.webhook_url:
+        print(f"Sending webhooks to {config.webhook_url}", flush=True)
     while not stop.wait(0.5):
         pass
     sim.stop()

@@ -20,12 +20,15 @@ RATE_LIMIT_HEADER_STYLES = (
     "remaining",  # X-RateLimit-Remaining on every answer, counting down to 0; no word on when
 )
 
+WEBHOOK_BODY_FORMS = ("record", "nested", "ids")
+
 _CHOICES = {
     "checkbox_form": CHECKBOX_FORMS,
     "site_address_form": SITE_ADDRESS_FORMS,
     "fieldinfo_form": FIELDINFO_FORMS,
     "fail_body_form": FAIL_BODY_FORMS,
     "rate_limit_headers": RATE_LIMIT_HEADER_STYLES,
+    "webhook_body_form": WEBHOOK_BODY_FORMS,
 }
 _FLAT_LINES = {f"delivery_address_line{n}" for n in range(1, 5)}
 
@@ -66,6 +69,11 @@ class SimConfig:
     storm_seconds: float = 0.0  # the next API request starts a storm: every request answers 429 for this long
     outage_seconds: float = 0.0  # the next API request starts an outage: every request answers fail_status this long
     shared_consumer_requests: int = 0  # another integration spends this many requests of every rate window
+    # Outbound webhooks: a client or site change is POSTed here ("" = off); credentials come from the environment.
+    webhook_url: str = ""
+    webhook_body_form: str = "record"  # "record": the record itself plus "event"; "nested"; "ids": ids only
+    webhook_batch_seconds: float = 0.0  # > 0: collect events this long and send them as one array
+    webhook_batch_limit: int = 0  # with batching, at most this many events per array (0 = no limit)
 
     def validate(self) -> None:
         """Raise ValueError when a switch holds a value the simulator does not know."""
@@ -78,6 +86,10 @@ class SimConfig:
             raise ValueError("flat_postcode_key must be delivery_address_line5 or another delivery_address_* key")
         if self.storm_seconds < 0 or self.outage_seconds < 0 or self.shared_consumer_requests < 0:
             raise ValueError("storm_seconds, outage_seconds and shared_consumer_requests must not be negative")
+        if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError("webhook_url must be an http:// or https:// URL (or empty for no webhooks)")
+        if self.webhook_batch_seconds < 0 or self.webhook_batch_limit < 0:
+            raise ValueError("webhook_batch_seconds and webhook_batch_limit must not be negative")
         if self.max_page_size < 1 or self.default_page_size < 1:
             raise ValueError("page sizes must be positive")
 

@@ -17,7 +17,8 @@ def handle(sim: Simulator, method: str, path: str, params: dict[str, str], body:
     """Answer a /_sim/ request.
 
     Routes: GET stats, POST stats/reset, GET stats/window, GET/POST config, GET tenant, POST tenant/generate, POST save,
-    POST tokens/revoke, POST clients, POST/DELETE clients/{id}, POST sites, POST/DELETE sites/{id}.
+    POST tokens/revoke, POST clients, POST/DELETE clients/{id}, POST sites, POST/DELETE sites/{id},
+    GET webhooks (what was sent), POST webhooks/wait (until every queued webhook was sent).
     Edits are not saved to the state file unless ?persist=true (benchmarks edit thousands of times).
     """
     parts = [p for p in path.split("/") if p][1:]
@@ -46,6 +47,8 @@ def _dispatch(
         ("clients", "{id}"): {"POST", "DELETE"},
         ("sites",): {"POST"},
         ("sites", "{id}"): {"POST", "DELETE"},
+        ("webhooks",): {"GET"},
+        ("webhooks", "wait"): {"POST"},
     }
     if route not in allowed:
         raise not_found(path)
@@ -77,6 +80,12 @@ def _dispatch(
     if route == ("save",):
         sim.persist()
         return json_reply(200, {"ok": True, "state_path": str(sim.state_path) if sim.state_path else None})
+    if route == ("webhooks",):
+        return json_reply(200, sim.webhooks.stats.as_dict())
+    if route == ("webhooks", "wait"):
+        # Tests and benchmarks wait for the queued webhooks to be delivered instead of sleeping.
+        idle = sim.webhooks.wait_idle(timeout=float(data.get("timeout", 10)))
+        return json_reply(200 if idle else 504, {"idle": idle, **sim.webhooks.stats.as_dict()})
     if route == ("tokens", "revoke"):
         sim.revoke_tokens()
         return json_reply(200, {"ok": True})

@@ -18,6 +18,7 @@ from .config import SimConfig
 from .reply import ApiError, Reply, json_reply, method_not_allowed
 from .server import make_server
 from .tenant import Tenant
+from .webhooks import WebhookAuth, WebhookSender, webhook_body
 
 T = TypeVar("T")
 TOKEN_PATH = "/auth/token"
@@ -36,6 +37,7 @@ class Simulator:
         state_path: str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] | None = None,
+        webhook_auth: WebhookAuth | None = None,
     ) -> None:
         self.state_path = Path(state_path) if state_path else None
         if tenant is None:
@@ -57,6 +59,9 @@ class Simulator:
         self._stats: Counter[str] = Counter()
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        # Outbound webhooks go to config.webhook_url (when set), authenticated as webhook_auth says.
+        self.webhooks = WebhookSender(webhook_auth or WebhookAuth())
+        self.tenant.listener = self._on_change
 
     # ----- lifecycle ----------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -68,9 +73,11 @@ class Simulator:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="halosim", daemon=True
         )
         self._thread.start()
+        self.webhooks.start()
 
     def stop(self) -> None:
         """Stop serving and drop open keep-alive connections, so a stopped simulator answers nothing."""
+        self.webhooks.stop()
         if self._server is None:
             return
         self._server.shutdown()
@@ -114,7 +121,9 @@ class Simulator:
     def replace_tenant(self, tenant: Tenant, persist: bool = True) -> None:
         """Swap in another tenant (e.g. a freshly generated one), saving it once when state_path is set."""
         with self.lock:
+            self.tenant.listener = None
             self.tenant = tenant
+            tenant.listener = self._on_change
             if persist:
                 self.persist()
 
@@ -123,6 +132,14 @@ class Simulator:
         if self.state_path is not None:
             with self.lock:
                 self.tenant.save(self.state_path)
+
+    def _on_change(self, kind: str, action: str, record: dict[str, Any]) -> None:
+        """A client or site changed (called under the lock): queue its webhook, built now, sent by another thread."""
+        config = self.config
+        if not config.webhook_url:
+            return
+        body = webhook_body(self.tenant, config, kind, action, record)
+        self.webhooks.enqueue(config.webhook_url, config.webhook_batch_seconds, config.webhook_batch_limit, body)
 
     def stats(self) -> dict[str, int]:
         """Requests served per endpoint (errors included) and, under "429", how many were rate limited."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ class Tenant:
         # Ids start above 1 like a real tenant with history, so "id == index" assumptions break.
         self.next_client_id = next_client_id
         self.next_site_id = next_site_id
+        # Told of every client or site change as (kind, action, record): the simulator's outbound webhooks.
+        self.listener: Callable[[str, str, dict[str, Any]], None] | None = None
+
+    def _changed(self, kind: str, action: str, record: dict[str, Any]) -> None:
+        if self.listener is not None:
+            self.listener(kind, action, record)
 
     # ----- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -156,6 +163,7 @@ class Tenant:
         except Exception:
             del self.clients[client_id]
             raise
+        self._changed("client", "created", client)
         return client
 
     def update_client(self, client_id: int, **changes: Any) -> dict[str, Any]:
@@ -164,6 +172,7 @@ class Tenant:
         self._apply_client_changes(client, changes)
         if "alastupdate" not in changes:
             client["alastupdate"] = halo_timestamp()
+        self._changed("client", "updated", client)
         return client
 
     def set_ticked(self, client_id: int, ticked: bool) -> None:
@@ -172,9 +181,10 @@ class Tenant:
 
     def delete_client(self, client_id: int) -> None:
         """Remove a client and its sites, as if it were gone from HaloPSA."""
-        self.clients.pop(int(client_id))
+        client = self.clients.pop(int(client_id))
         for site_id in [s["id"] for s in self.sites.values() if s["client_id"] == client_id]:
             del self.sites[site_id]
+        self._changed("client", "deleted", client)
 
     def _apply_client_changes(self, client: dict[str, Any], changes: dict[str, Any]) -> None:
         changes = dict(changes)
@@ -248,6 +258,7 @@ class Tenant:
         self.sites[site_id] = site
         if main:
             client["main_site_id"], client["main_site_name"] = site_id, name
+        self._changed("site", "created", site)
         return site
 
     def update_site(self, site_id: int, **changes: Any) -> dict[str, Any]:
@@ -280,8 +291,10 @@ class Tenant:
                 owner["main_site_id"], owner["alastupdate"] = site["id"], halo_timestamp()
             if owner["main_site_id"] == site["id"]:
                 owner["main_site_name"] = site["name"]
+        self._changed("site", "updated", site)
         return site
 
     def delete_site(self, site_id: int) -> None:
         """Remove a site; a client whose main site it was keeps the dangling main_site_id, as in Halo."""
-        self.sites.pop(int(site_id))
+        site = self.sites.pop(int(site_id))
+        self._changed("site", "deleted", site)

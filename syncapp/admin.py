@@ -7,10 +7,12 @@ from syncapp.models import (
     DuplicateCandidate,
     FieldChange,
     HaloClientEntry,
+    HaloClientSync,
     HaloLink,
     Site,
     SyncRun,
     SyncSchedule,
+    WebhookEvent,
 )
 
 
@@ -69,8 +71,8 @@ class HaloLinkAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "status", "trigger", "requested_by", "queued_at", "finished_at", "dry_run")
-    list_filter = ("status", "trigger", "dry_run")
+    list_display = ("id", "kind", "status", "trigger", "requested_by", "queued_at", "finished_at", "dry_run")
+    list_filter = ("kind", "status", "trigger", "dry_run")
 
 
 @admin.register(FieldChange)
@@ -102,3 +104,16 @@ class SyncScheduleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event", "object_type", "object_id", "client_halo_id", "status", "sync_run")
+    list_filter = ("status", "object_type")
+    search_fields = ("=client_halo_id", "=object_id", "event")
+
+
+@admin.register(HaloClientSync)
+class HaloClientSyncAdmin(ReadOnlyAdmin):
+    list_display = ("halo_id", "queued_at", "last_event_at", "finished_at", "last_run", "last_error")
+    search_fields = ("=halo_id",)

@@ -12,11 +12,14 @@ class NotSyncingReason(models.TextChoices):
     NONE = "", "Syncing"
     UNTICKED = "unticked", "Datagate box unticked in HaloPSA"
     MISSING = "missing", "Client no longer found in HaloPSA"
+    REMOVED = "removed", "Removed in HaloPSA"
 
 
 class SyncKind(models.TextChoices):
     HALOPSA = "halopsa", "HaloPSA Product Sync"
     LINK = "link", "One client, fetched when staff linked it"
+    SINGLE_CUSTOMER = "single", "Single customer"
+    WEBHOOK = "webhook", "HaloPSA webhook"
 
 
 class SyncStatus(models.TextChoices):
@@ -38,6 +41,7 @@ class SyncTrigger(models.TextChoices):
     MANUAL = "manual", "Staff (gears → HaloPSA)"
     SCHEDULED = "scheduled", "Schedule"
     COMMAND = "command", "Command line"
+    WEBHOOK = "webhook", "HaloPSA webhook"
 
 
 class ChangeOrigin(models.TextChoices):
@@ -75,3 +79,13 @@ class MatchLevel(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
+
+
+class WebhookEventStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    COALESCED = "coalesced", "Joined a sync already queued"
+    APPLIED = "applied", "Applied"
+    FULL_SYNC = "full_sync", "No client id: full sync queued"
+    TEST = "test", "Test event"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Refused (bad body)"

@@ -18,6 +18,7 @@ from syncapp.choices import (
     SyncKind,
     SyncStatus,
     SyncTrigger,
+    WebhookEventStatus,
 )
 
 # The shortest interval of the "HaloPSA Product Sync" schedule: the database, the form and the service all use it.
@@ -349,3 +350,47 @@ class SyncRunPage(models.Model):
 
     def __str__(self) -> str:
         return f"Run #{self.run_id} {self.listing} page {self.page_no}"
+
+
+class WebhookEvent(models.Model):
+    """One event received from HaloPSA's outbound webhooks: what it named and what became of it (no body kept)."""
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event = models.CharField(max_length=80, blank=True, default="")
+    object_type = models.CharField(max_length=20, blank=True, default="")  # "client", "site" or "" (unknown)
+    object_id = models.PositiveIntegerField("HaloPSA object id", null=True, blank=True)
+    client_halo_id = models.PositiveIntegerField("HaloPSA client id", null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=WebhookEventStatus.choices, default=WebhookEventStatus.QUEUED)
+    error = models.TextField(blank=True, default="")
+    sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event or 'event'} {self.object_type} {self.object_id or ''} ({self.get_status_display()})"
+
+
+class HaloClientSync(models.Model):
+    """Per HaloPSA client: a queued one-client sync (coalescing webhooks) and the outcome of the last one."""
+
+    halo_id = models.PositiveIntegerField("HaloPSA client id", unique=True)
+    # Set while a one-client sync task is queued and has not started reading HaloPSA: later events join it.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The last webhook event for this client: its read waits until events have been quiet for a moment.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    # A HaloPSA delete event was received: a client HaloPSA no longer has is "removed", not merely "missing".
+    delete_seen = models.BooleanField(default=False)
+    # Each read of HaloPSA takes a number; a read older than one already applied is never written over it.
+    fetch_seq = models.PositiveIntegerField(default=0)
+    applied_seq = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)  # a person's "Sync from HaloPSA"
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = "one-client sync"
+
+    def __str__(self) -> str:
+        return f"HaloPSA client {self.halo_id}"

@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from syncapp.choices import NotSyncingReason, SyncKind
+from syncapp.choices import NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.selectors.customers import halo_client_url
@@ -35,11 +35,12 @@ class CustomerTable(tables.Table):
     link_last_synced_at = tables.DateTimeColumn(
         verbose_name="Last synced", format="j M Y, H:i", default="—", order_by=("link_last_synced_at", "name_sort")
     )
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "row-actions"}})
 
     class Meta:
         model = Customer
         fields = ()
-        sequence = ("name", "link_halo_id", "active_site_count", "status", "link_last_synced_at")
+        sequence = ("name", "link_halo_id", "active_site_count", "status", "link_last_synced_at", "actions")
         template_name = TABLE_TEMPLATE
         attrs = {"class": "data-table", "id": "customer-table"}
         empty_text = "No customers match."
@@ -73,6 +74,12 @@ class CustomerTable(tables.Table):
             return format_html('{} <span class="badge">Inactive in HaloPSA</span>', active)
         return format_html('{} <span class="badge badge-info">Syncing</span>', active)
 
+    def render_actions(self, record: Customer) -> SafeString:
+        """The row menu: "Sync from HaloPSA" for a linked customer (the column is shown to Sync operators only)."""
+        if record.link_halo_id is None:
+            return format_html("{}", "")
+        return render_to_string("syncapp/_customer_row_menu.html", {"customer": record})
+
 
 class SyncRunTable(tables.Table):
     """Sync history: one row per run."""
@@ -104,9 +111,16 @@ class SyncRunTable(tables.Table):
         return run_status_badge(record)
 
     def render_trigger(self, record: SyncRun) -> str:
-        if record.kind != SyncKind.HALOPSA:
-            return record.get_kind_display()  # e.g. one client fetched when staff linked it
-        return record.get_trigger_display()
+        if record.kind == SyncKind.HALOPSA:
+            return record.get_trigger_display()
+        if record.kind == SyncKind.LINK:
+            return record.get_kind_display()  # one client fetched when staff linked it
+        # One-client runs (a webhook, "Sync from HaloPSA", the command line) say so.
+        if record.kind == SyncKind.WEBHOOK:
+            return "HaloPSA webhook (one customer)"
+        if record.trigger == SyncTrigger.MANUAL:
+            return "Staff (Sync from HaloPSA, one customer)"
+        return f"{record.get_trigger_display()} (one customer)"
 
     def render_requested_by(self, value: AbstractUser) -> str:
         return value.get_full_name() or value.get_username()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from syncapp.views import bulk, configuration, customers, entry, matching, merge, runs
+from syncapp.views import bulk, client_sync, configuration, customers, entry, matching, merge, runs, webhooks
 
 app_name = "syncapp"
 
@@ -28,4 +28,8 @@ urlpatterns = [
     path("connection/", configuration.connection, name="connection"),
     path("connection/schedule/", configuration.connection_schedule, name="connection-schedule"),
     path("connection/test/", configuration.connection_test, name="connection-test"),
+    path("customers/<int:pk>/sync/", client_sync.customer_sync, name="customer-sync"),
+    path("customers/<int:pk>/sync-state.json", client_sync.customer_sync_state, name="customer-sync-state"),
+    path("connection/webhook-test/", configuration.connection_webhook_test, name="connection-webhook-test"),
+    path("halo/webhook/", webhooks.halo_webhook, name="halo-webhook"),
 ]

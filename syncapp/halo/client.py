@@ -150,6 +150,20 @@ class HaloClient:
         """One client with all its custom fields; HaloNotFound when HaloPSA has no such client."""
         return parse_client(self._client_detail(client_id), datagate_field_id=datagate_field_id)
 
+    def get_client_with_fields(self, client_id: int) -> tuple[HaloClientRecord, ClientCustomFields | None]:
+        """One client and the custom field definitions its detail lists, in one request (HaloNotFound if absent).
+
+        The definitions are None when the detail lists no CFDatagate field (the client is then treated as unticked).
+        """
+        body = self._client_detail(client_id)
+        custom_fields = custom_fields_from_definitions(client_field_definitions(body))
+        datagate_id = custom_fields.datagate_field_id if custom_fields is not None else None
+        return parse_client(body, datagate_field_id=datagate_id), custom_fields
+
+    def list_client_sites(self, client_id: int) -> tuple[HaloSiteRecord, ...]:
+        """Every site of one client (inactive ones too), with addresses: one request up to 100 sites."""
+        return tuple(self.iter_sites(client_id=client_id))
+
     def get_site(self, site_id: int) -> HaloSiteRecord:
         """One site with its address; HaloNotFound when HaloPSA has no such site."""
         body = self._request(

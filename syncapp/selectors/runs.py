@@ -23,12 +23,9 @@ def open_sync_run() -> SyncRun | None:
 
 
 def last_finished_sync_run() -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(kind=SyncKind.HALOPSA)
-        .exclude(status__in=SyncStatus.open_values())
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    """The last full sync that closed (one-client runs are not what the gears' confirm page reports)."""
+    finished = SyncRun.objects.filter(kind=SyncKind.HALOPSA).exclude(status__in=SyncStatus.open_values())
+    return finished.order_by("-finished_at", "-id").first()
 
 
 def sync_run_list() -> QuerySet[SyncRun]:

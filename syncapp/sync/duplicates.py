@@ -9,7 +9,7 @@ from syncapp.choices import DuplicateStatus
 from syncapp.halo import HaloClientRecord, HaloSiteRecord
 from syncapp.matching.profiles import client_profile, customer_profile
 from syncapp.matching.score import ProfileIndex
-from syncapp.models import Customer
+from syncapp.models import Customer, DuplicateCandidate
 
 PROFILE_FIELDS = ("id", "name", "contact_phone", "invoice_email_to", "postcode", "postal_address_1", "city")
 
@@ -38,6 +38,14 @@ class DuplicateGuard:
             if self.decisions.get((customer_id, client.id)) != DuplicateStatus.DIFFERENT:
                 return DuplicateMatch(customer_id, result.points, result.reasons)
         return None
+
+
+def duplicate_decisions() -> dict[tuple[int, int], str]:
+    """Staff's decisions on recorded possible duplicates: (customer id, HaloPSA id) → status (one query)."""
+    return {
+        (customer_id, halo_id): status
+        for customer_id, halo_id, status in DuplicateCandidate.objects.values_list("customer_id", "halo_id", "status")
+    }
 
 
 def build_duplicate_guard(decisions: Mapping[tuple[int, int], str]) -> DuplicateGuard:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from syncapp.choices import ChangeAction, NotSyncingReason
 from syncapp.exceptions import SyncCancelled, SyncRunLeaseLost
 from syncapp.halo import ClientCustomFields, HaloClient, HaloSiteRecord
-from syncapp.models import DuplicateCandidate, HaloLink, SyncRun
+from syncapp.models import HaloLink, SyncRun
 from syncapp.sync.counters import RunCounter, run_counter_fields
-from syncapp.sync.duplicates import build_duplicate_guard
+from syncapp.sync.duplicates import build_duplicate_guard, duplicate_decisions
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
 from syncapp.sync.staging import RunReadPages
 from syncapp.sync.writer import load_page_state, write_page_plan
@@ -70,7 +70,7 @@ class SyncEngine:
             custom_fields=custom_fields,
             sites_by_client=sites_by_client,
             site_by_id=site_by_id,
-            duplicate_status=(decisions := _duplicate_decisions()),
+            duplicate_status=(decisions := duplicate_decisions()),
             duplicate_guard=build_duplicate_guard(decisions),
         )
         self._stage("Syncing HaloPSA clients")
@@ -151,7 +151,8 @@ class SyncEngine:
 
     def _mark_missing(self, seen_ids: set[int]) -> None:
         """After a complete listing only: links whose client HaloPSA no longer lists are marked "not syncing"."""
-        not_missing = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.MISSING)
+        gone = (NotSyncingReason.MISSING, NotSyncingReason.REMOVED)  # a client removed in HaloPSA stays "removed"
+        not_missing = HaloLink.objects.exclude(not_syncing_reason__in=gone)
         missing = [(pk, halo_id) for pk, halo_id in not_missing.values_list("id", "halo_id") if halo_id not in seen_ids]
         counter = RunCounter.NOT_SYNCING.field
         setattr(self.run, counter, getattr(self.run, counter) + len(missing))
@@ -182,13 +183,6 @@ class SyncEngine:
         )
         if not saved:
             raise SyncRunLeaseLost(f"Sync run #{self.run.pk} was taken over by another worker; this one stops.")
-
-
-def _duplicate_decisions() -> dict[tuple[int, int], str]:
-    return {
-        (customer_id, halo_id): status
-        for customer_id, halo_id, status in DuplicateCandidate.objects.values_list("customer_id", "halo_id", "status")
-    }
 
 
 def _planned_changes(kept: list[dict], plan: PagePlan) -> list[dict]:

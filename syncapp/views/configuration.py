@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from syncapp.forms import SyncScheduleForm
@@ -15,8 +16,10 @@ from syncapp.halo import (
 )
 from syncapp.halo_budget import portal_access_check
 from syncapp.matching.score import WEIGHTS, weight_rows
+from syncapp.selectors.client_sync import webhook_health
 from syncapp.selectors.runs import sync_schedule
 from syncapp.services.schedule import update_sync_schedule
+from syncapp.services.webhooks import webhook_enabled, webhook_send_test_event
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
 from syncapp.views.common import administrators_only
 
@@ -55,7 +58,12 @@ def _connection_settings() -> list[tuple[str, str, object]]:
 
 
 def _render_connection(
-    request: HttpRequest, *, form: SyncScheduleForm | None = None, check: dict | None = None, status: int = 200
+    request: HttpRequest,
+    *,
+    form: SyncScheduleForm | None = None,
+    check: dict | None = None,
+    webhook_check: dict | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     schedule = sync_schedule()
     return render(
@@ -67,6 +75,14 @@ def _render_connection(
             "schedule": schedule,
             "form": form or SyncScheduleForm(instance=schedule),
             "check": check,
+            "webhook": {
+                "enabled": webhook_enabled(),
+                "url": request.build_absolute_uri(reverse("syncapp:halo-webhook")),
+                "auth": "token" if settings.HALO_WEBHOOK_TOKEN else "basic",
+                "username": settings.HALO_WEBHOOK_USERNAME,
+                "health": webhook_health(),
+                "check": webhook_check,
+            },
         },
         status=status,
     )
@@ -108,3 +124,11 @@ def connection_test(request: HttpRequest) -> HttpResponse:
     else:
         check = {"ok": True, "message": describe_access_check(result, used)}
     return _render_connection(request, check=check)
+
+
+@require_POST
+@administrators_only
+def connection_webhook_test(request: HttpRequest) -> HttpResponse:
+    """The "Send a test event" check: a real HTTP POST to this portal's webhook URL, as HaloPSA sends them."""
+    ok, message = webhook_send_test_event(url=request.build_absolute_uri(reverse("syncapp:halo-webhook")))
+    return _render_connection(request, webhook_check={"ok": ok, "message": message})

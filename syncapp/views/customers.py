@@ -12,6 +12,7 @@ from syncapp.exceptions import PortalError
 from syncapp.filters import CustomerFilter, history_field_label
 from syncapp.forms import CustomerFieldsForm
 from syncapp.models import Customer
+from syncapp.selectors.client_sync import customer_page_version, one_client_sync_status
 from syncapp.selectors.customers import (
     customer_for_page,
     customer_history,
@@ -38,7 +39,8 @@ HISTORY_PAGE_SIZE = 25
 @permission_required("syncapp.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows())
-    table = configure_table(request, CustomerTable(customer_filter.qs))
+    can_sync = request.user.has_perm("syncapp.run_halo_sync")
+    table = configure_table(request, CustomerTable(customer_filter.qs, exclude=() if can_sync else ("actions",)))
     filtered = any(request.GET.get(name) for name in customer_filter.filters)
     return render(
         request,
@@ -114,6 +116,9 @@ def _render_customer(
             "can_merge": request.user.has_perm("syncapp.change_customer")
             and request.user.has_perm("syncapp.match_customer"),
             "merged_customers": merged_customers_of(customer=customer),
+            "can_sync": request.user.has_perm("syncapp.run_halo_sync"),
+            "sync_status": one_client_sync_status(halo_id=link.halo_id) if link else {},
+            "page_version": customer_page_version(customer),
         },
         status=status,
     )

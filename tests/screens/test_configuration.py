@@ -100,3 +100,45 @@ def test_test_account_access_reports_an_unreachable_halopsa(admin_client_, halo_
     assert "HaloPSA check failed:" in html
     assert "could not be reached" in html  # the dead port, not some other refusal, is what is reported
     assert "message-error" in html
+
+
+def test_connection_says_webhooks_are_off_until_configured(admin_client_, settings) -> None:
+    settings.HALO_WEBHOOK_TOKEN = settings.HALO_WEBHOOK_USERNAME = settings.HALO_WEBHOOK_PASSWORD = ""
+    html = admin_client_.get(reverse("syncapp:connection")).content.decode()
+    assert 'id="webhook-off"' in html and 'id="webhook-url"' not in html
+
+
+def test_connection_shows_the_webhook_url_settings_and_health_but_never_the_password(admin_client_, settings) -> None:
+    from syncapp.choices import WebhookEventStatus
+    from syncapp.models import WebhookEvent
+
+    settings.HALO_WEBHOOK_TOKEN = ""
+    settings.HALO_WEBHOOK_USERNAME, settings.HALO_WEBHOOK_PASSWORD = "halopsa", "pw-never-shown-8812"
+    WebhookEvent.objects.create(event="Client Updated", object_type="client", object_id=5, client_halo_id=5)
+    WebhookEvent.objects.create(status=WebhookEventStatus.REJECTED, error="The body is not JSON.")
+    html = admin_client_.get(reverse("syncapp:connection")).content.decode()
+    assert "http://testserver/halo/webhook/" in html
+    assert "Client created, Client updated, Client deleted, Site created, Site updated, Site deleted" in html
+    assert "Basic: username <code>halopsa</code>" in html
+    assert 'id="webhook-today">1 event<' in html  # the refused body is not counted as an event received
+    assert "The body is not JSON." in html
+    assert "pw-never-shown-8812" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_a_test_event_posts_to_the_webhook_over_http(client, admin_user, live_server, settings) -> None:
+    from syncapp.choices import WebhookEventStatus
+    from syncapp.models import WebhookEvent
+
+    settings.HALO_WEBHOOK_TOKEN = "token-never-shown-5521"
+    client.force_login(admin_user)
+    host = live_server.url.removeprefix("http://")
+    response = client.post(reverse("syncapp:connection-webhook-test"), HTTP_HOST=host)
+    html = response.content.decode()
+    assert "reached" in html and 'id="webhook-check-result"' in html
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.TEST
+    assert "token-never-shown-5521" not in html
+
+    settings.HALO_WEBHOOK_TOKEN = ""
+    html = client.post(reverse("syncapp:connection-webhook-test"), HTTP_HOST=host).content.decode()
+    assert "Webhooks are off" in html

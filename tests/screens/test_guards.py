@@ -4,7 +4,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from syncapp.models import DuplicateCandidate, FieldChange, HaloLink, SyncRun, SyncSchedule
+from syncapp.models import (
+    DuplicateCandidate,
+    FieldChange,
+    HaloClientSync,
+    HaloLink,
+    SyncRun,
+    SyncSchedule,
+    WebhookEvent,
+)
 from tests.factories import CustomerFactory, HaloLinkFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +30,19 @@ def _targets() -> dict[str, str]:
         "duplicate-different": reverse("syncapp:duplicate-different", args=[duplicate.pk]),
         "connection-schedule": reverse("syncapp:connection-schedule"),
         "connection-test": reverse("syncapp:connection-test"),
+        "connection-webhook-test": reverse("syncapp:connection-webhook-test"),
+        "customer-sync": reverse("syncapp:customer-sync", args=[linked.pk]),
     }
 
 
-POST_ONLY = ["customer-edit", "duplicate-different", "connection-schedule", "connection-test"]
-ALL_WRITES = [*POST_ONLY, "sync-halopsa", "match-customer", "unlink-customer"]
+POST_ONLY = [
+    "customer-edit",
+    "duplicate-different",
+    "connection-schedule",
+    "connection-test",
+    "connection-webhook-test",
+]
+ALL_WRITES = [*POST_ONLY, "sync-halopsa", "match-customer", "unlink-customer", "customer-sync"]
 FORM_DATA = {"name": "Changed", "halo_reference": "77", "step": "link", "enabled": "on", "interval_minutes": "10"}
 
 
@@ -37,6 +53,8 @@ def _nothing_changed() -> bool:
         and HaloLink.objects.count() == 1
         and DuplicateCandidate.objects.get().status == "open"
         and not SyncSchedule.objects.filter(enabled=True, interval_minutes=10).exists()
+        and not HaloClientSync.objects.exists()
+        and not WebhookEvent.objects.exists()
     )
 
 

@@ -51,6 +51,8 @@ def portal_data(settings) -> dict[str, int | list[int]]:
         "site-create": unlinked.pk,
         "site-edit": [unlinked.pk, typed_site.pk],
         "merge-customer": unlinked.pk,
+        "customer-sync": linked.pk,
+        "customer-sync-state": linked.pk,
         "duplicate-different": duplicate.pk,
         "run-detail": open_run.pk,
         "run-progress": open_run.pk,
