@@ -83,7 +83,8 @@ def _portal_urls(ids: dict[str, int | list[int]]) -> list[str]:
     return urls
 
 
-def test_no_get_of_any_screen_writes(admin_client_, portal_data) -> None:
+def test_no_get_of_any_screen_writes(admin_client_, portal_data, settings) -> None:
+    settings.HALO_WEBHOOK_TOKEN = "configured-for-this-test"  # the webhook endpoint is a 404 until configured
     urls = _portal_urls(portal_data)
     assert len(urls) > 20
     for url in urls:
