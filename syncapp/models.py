@@ -277,3 +277,20 @@ class SyncSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Every {self.interval_minutes} min" if self.enabled else "Off"
+
+
+class HaloCustomFieldLabel(models.Model):
+    """The HaloPSA client custom field behind Extra Field N, as the last sync read its definition."""
+
+    position = models.PositiveSmallIntegerField("Extra Field number", unique=True)
+    halo_id = models.PositiveIntegerField("HaloPSA custom field id")
+    name = models.CharField("HaloPSA name", max_length=255)
+    label = models.CharField("HaloPSA label", max_length=255, blank=True, default="")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "HaloPSA custom field label"
+
+    def __str__(self) -> str:
+        return f"Extra Field {self.position}: {self.label or self.name}"

@@ -94,6 +94,8 @@ class ClientCustomFields:
 
     datagate_field_id: int
     extra_field_ids: tuple[int, ...] = ()
+    # The definitions behind extra_field_ids, in the same order (for the screens' "Contract Tier" labels).
+    extra_fields: tuple[CustomFieldDefinition, ...] = ()
 
     @property
     def all_ids(self) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from syncapp.choices import NotSyncingReason
 from syncapp.halo import ClientCustomFields, HaloClient, HaloError, HaloSiteRecord
 from syncapp.models import Customer, DuplicateCandidate, HaloLink, SyncRun
+from syncapp.services.custom_fields import record_custom_field_labels
 from syncapp.sync.normalise import name_key
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
 from syncapp.sync.writer import load_page_state, write_page_plan
@@ -79,6 +80,7 @@ class SyncEngine:
     def _execute(self, seen_ids: set[int]) -> SliceOutcome:
         self._stage("Reading HaloPSA custom fields")
         custom_fields = self.halo.discover_custom_fields()
+        record_custom_field_labels(custom_fields)
         self._stage("Reading HaloPSA sites")
         sites_by_client, site_by_id = self._read_sites()
         context = RunContext(

@@ -15,7 +15,8 @@ from syncapp.halo import (
     halo_settings_from_django,
     run_access_check,
 )
-from syncapp.selectors.runs import sync_schedule
+from syncapp.selectors.custom_fields import extra_field_labels
+from syncapp.selectors.runs import schedule_times, sync_schedule
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
 from syncapp.views.common import administrators_only
@@ -29,6 +30,7 @@ def field_mappings(request: HttpRequest) -> HttpResponse:
         "syncapp/field_mappings.html",
         {
             "nav_section": "mappings",
+            "extra_labels": extra_field_labels(),
             "tables": [
                 ("Customer", "customer-mapping", CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS),
                 ("Site", "site-mapping", SITE_FIELDS, SITE_LOCAL_FIELDS),
@@ -62,8 +64,10 @@ def _render_connection(
             "nav_section": "connection",
             "settings_rows": _connection_settings(),
             "schedule": schedule,
+            "schedule_times": schedule_times(schedule),
             "form": form or SyncScheduleForm(instance=schedule),
             "check": check,
+            "time_zone": settings.TIME_ZONE,
         },
         status=status,
     )

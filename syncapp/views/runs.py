@@ -5,39 +5,29 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from syncapp.choices import SyncTrigger
 from syncapp.exceptions import PortalError, SyncAlreadyRunning
-from syncapp.filters import RunChangeFilter
+from syncapp.filters import RunChangeFilter, history_field_choices
 from syncapp.models import SyncRun
+from syncapp.run_counts import RUN_COUNTS, run_count_rows
+from syncapp.selectors.custom_fields import field_display_labels
 from syncapp.selectors.runs import (
     last_finished_sync_run,
+    not_syncing_customers,
     open_sync_run,
+    run_failures,
     sync_run_changes,
     sync_run_for_page,
     sync_run_list,
     sync_schedule,
 )
 from syncapp.services.runs import abandon_stale_sync_runs, sync_run_request
-from syncapp.tables import RunChangeTable, SyncRunTable
-from syncapp.views.common import configure_table
-
-# The counters the run page and its JSON show, in the order staff read them.
-RUN_COUNTS = (
-    ("created", "created_count", "Created"),
-    ("updated", "updated_count", "Updated"),
-    ("unchanged", "unchanged_count", "Unchanged"),
-    ("deactivated", "deactivated_count", "Deactivated"),
-    ("reactivated", "reactivated_count", "Reactivated"),
-    ("not_syncing", "not_syncing_count", "Not syncing"),
-    ("duplicates", "duplicate_count", "Possible duplicates"),
-    ("failed", "failed_count", "Failed"),
-    ("sites_created", "sites_created_count", "Sites created"),
-    ("sites_updated", "sites_updated_count", "Sites updated"),
-    ("sites_deactivated", "sites_deactivated_count", "Sites deactivated"),
-)
+from syncapp.tables import HistoryExportTable, RunChangeTable, SyncRunTable
+from syncapp.views.common import configure_table, csv_response
 
 
 def stage_label(run: SyncRun) -> str:
@@ -66,9 +56,18 @@ def run_progress_payload(run: SyncRun) -> dict:
         "progress_done": run.progress_done,
         "progress_total": run.progress_total,
         "percent": percent,
-        **{key: getattr(run, attname) for key, attname, _ in RUN_COUNTS},
+        "elapsed_seconds": _elapsed_seconds(run),
+        **{count.key: getattr(run, count.field) for count in RUN_COUNTS},
         "error_message": run.error_message,
     }
+
+
+def _elapsed_seconds(run: SyncRun) -> int | None:
+    """How long the run has been going (or went), from its start; None before a worker picked it up."""
+    if run.started_at is None:
+        return None
+    end = run.finished_at or timezone.now()
+    return max(0, int((end - run.started_at).total_seconds()))
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,14 +109,23 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, "syncapp/run_list.html", {"nav_section": "runs", "table": table})
 
 
+def _run_changes(request: HttpRequest, run: SyncRun) -> tuple[RunChangeFilter, dict[str, str]]:
+    labels = field_display_labels()
+    change_filter = RunChangeFilter(
+        request.GET or None, queryset=sync_run_changes(run=run), field_choices=history_field_choices(labels)
+    )
+    return change_filter, labels
+
+
 @require_GET
 @permission_required("syncapp.view_syncrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     abandon_stale_sync_runs()
     run = sync_run_for_page(pk=pk)
-    change_filter = RunChangeFilter(request.GET or None, queryset=sync_run_changes(run=run))
-    table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50)
+    change_filter, labels = _run_changes(request, run)
+    table = configure_table(request, RunChangeTable(change_filter.qs, field_labels=labels), per_page=50)
     progress = run_progress_payload(run)
+    counts = run_count_rows(run)
     return render(
         request,
         "syncapp/run_detail.html",
@@ -125,12 +133,26 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nav_section": "runs",
             "run": run,
             "progress": progress,
-            "counts": [(key, label, progress[key]) for key, _, label in RUN_COUNTS],
+            "counts": counts,
+            "customer_counts": [row for row in counts if row["group"] == "customers"],
+            "site_counts": [row for row in counts if row["group"] == "sites"],
+            "failures": run_failures(run=run),
+            "not_syncing": not_syncing_customers() if run.not_syncing_count and not run.is_open else None,
             "filter": change_filter,
             "table": table,
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
         },
     )
+
+
+@require_GET
+@permission_required("syncapp.view_syncrun", raise_exception=True)
+def run_changes_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's changes as CSV, with the same filters as the page (django-tables2's export)."""
+    run = sync_run_for_page(pk=pk)
+    change_filter, labels = _run_changes(request, run)
+    table = HistoryExportTable(change_filter.qs.select_related("changed_by"), field_labels=labels)
+    return csv_response(table, f"sync-run-{run.pk}-changes")
 
 
 @never_cache

@@ -10,9 +10,9 @@ from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncR
 
 URL = reverse("syncapp:customer-list")
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
-# Session, user, the user's group and direct permissions, the open-run lookup, the last complete sync, the count and
-# the page itself.
-CUSTOMER_LIST_QUERIES = 8
+# Session, user, the user's group and direct permissions, the open-run lookup, the invoice export readiness counts,
+# the last finished run, the last complete sync, the count and the page itself.
+CUSTOMER_LIST_QUERIES = 10
 
 pytestmark = pytest.mark.django_db
 
