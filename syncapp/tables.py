@@ -190,6 +190,10 @@ class ReadinessTable(tables.Table):
         attrs = {"class": "data-table", "id": "readiness-table"}
         empty_text = "Every active customer's invoices would export."
 
+    def __init__(self, *args, can_match: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_match = can_match  # only people who may link are offered the "Match…" link
+
     def _reason_text(self, record: Customer, reason: ExportBlock) -> str:
         if reason is ExportBlock.NOT_SYNCING and record.link_not_syncing_reason:
             return f"{reason.label}: {NotSyncingReason(record.link_not_syncing_reason).label}"
@@ -209,7 +213,7 @@ class ReadinessTable(tables.Table):
     def render_advice(self, record: Customer) -> SafeString:
         reasons = block_reasons(record)
         text = " ".join(EXPORT_BLOCK_ADVICE[reason] for reason in reasons)
-        if ExportBlock.NO_HALO_ID in reasons:
+        if ExportBlock.NO_HALO_ID in reasons and self.can_match:
             url = reverse("syncapp:match-customer", args=[record.pk])
             return format_html('{} <a href="{}">Match…</a>', text, url)
         return format_html("{}", text)

@@ -19,7 +19,8 @@ def _readiness_filter(request: HttpRequest) -> ReadinessFilter:
 @permission_required("syncapp.view_customer", raise_exception=True)
 def export_readiness(request: HttpRequest) -> HttpResponse:
     readiness_filter = _readiness_filter(request)
-    table = configure_table(request, ReadinessTable(readiness_filter.qs))
+    can_match = request.user.has_perm("syncapp.match_customer")
+    table = configure_table(request, ReadinessTable(readiness_filter.qs, can_match=can_match))
     return render(
         request,
         "syncapp/readiness.html",

@@ -30,7 +30,7 @@ Array.from(document.querySelectorAll("body *"))
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
   .filter(el => !Array.from(el.children).some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
   .slice(0, 5)
-  .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + el.className + " " + Math.round(el.getBoundingClientRect().right))
+  .map(el => `${el.tagName.toLowerCase()}#${el.id}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)
 """
 LONG_EMAIL = "accounts.payable.department.invoices@really-long-subsidiary-name.example.com.au"
 
