@@ -86,7 +86,9 @@ class SyncRunTable(tables.Table):
     trigger = tables.Column(verbose_name="Started by")
     requested_by = tables.Column(verbose_name="Who", default="—", order_by=("requested_by__username",))
     queued_at = tables.Column(verbose_name="When")
-    duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
+    duration = tables.Column(
+        verbose_name="Duration", empty_values=(), orderable=False, attrs={"td": {"class": "nowrap"}}
+    )
     counts = tables.Column(verbose_name="Counts", empty_values=(), orderable=False)
 
     class Meta:
