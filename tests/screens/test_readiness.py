@@ -155,3 +155,10 @@ def test_queries_do_not_grow_with_the_number_of_customers(billing_client, django
         response = billing_client.get(URL)
     assert response.status_code == 200
     assert response.context["counts"]["total"] == count // 2 + len(range(0, count // 2 + count % 2, 3))
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(billing_client) -> None:
+    CustomerFactory(name='=HYPERLINK("http://evil.example","Click")')
+    CustomerFactory(name="Plain Co")
+    rows = _csv(billing_client.get(CSV_URL))
+    assert [row["Customer"] for row in rows] == ['\'=HYPERLINK("http://evil.example","Click")', "Plain Co"]
