@@ -1,4 +1,4 @@
-"""Small presentation helpers: run status badges, durations, field labels, HaloPSA links and failure rows."""
+"""Small presentation helpers: run status badges, zoned times, durations, field labels and HaloPSA links."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,7 +62,10 @@ def time_html(value: datetime | None, style: str = "exact", empty: str = "—") 
     hover = f"{format_date(local, HOVER_FORMAT)} ({timezone.get_current_timezone_name()})"
     if style == "relative":
         now = timezone.now()
-        text = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
+        if abs((value - now).total_seconds()) < 60:
+            text = "just now" if value <= now else "within a minute"
+        else:
+            text = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
     else:
         text = format_date(local, TIME_FORMATS.get(style, TIME_FORMATS["exact"]))
     return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), hover, text)
@@ -102,19 +105,3 @@ def get_item(mapping: dict, key: str) -> Any:
 @register.filter
 def halo_url(halo_id: int | None) -> str:
     return halo_client_url(halo_id) or ""
-
-
-@register.filter
-def failure_rows(failures: Any) -> list[dict[str, str]]:
-    """A run's failures as rows of {what, reason}, whatever shape the engine stored (dicts or plain strings)."""
-    rows = []
-    for failure in failures or []:
-        if isinstance(failure, dict):
-            name = failure.get("name") or failure.get("customer") or failure.get("halo_name") or ""
-            halo_id = failure.get("halo_id") or failure.get("client_id") or failure.get("id")
-            what = " ".join(part for part in (str(name), f"(HaloPSA {halo_id})" if halo_id else "") if part)
-            reason = failure.get("reason") or failure.get("error") or failure.get("message") or ""
-            rows.append({"what": what or "—", "reason": str(reason)})
-        else:
-            rows.append({"what": "—", "reason": str(failure)})
-    return rows
