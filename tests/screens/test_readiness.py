@@ -81,6 +81,7 @@ def test_a_bad_reason_is_refused_on_the_form_not_a_crash(billing_client) -> None
     response = billing_client.get(URL, {"reason": "nonsense"})
     assert response.status_code == 200
     assert len(_names(response)) == 5  # the bad value filters nothing
+    assert 'class="field-error"' in response.content.decode()  # and the form says why
 
 
 def test_the_customers_header_counts_link_to_the_filtered_page(billing_client) -> None:
