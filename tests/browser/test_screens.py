@@ -209,8 +209,11 @@ def test_the_gears_menu_opens_by_keyboard_and_closes_on_escape(browser, live_ser
         context.close()
 
 
-def test_billing_staff_see_the_sync_item_disabled_with_the_reason(browser, live_server, billing_user, artifacts):
-    context = _context(browser, "desktop")
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_billing_staff_see_the_sync_item_disabled_with_the_reason(
+    browser, live_server, billing_user, artifacts, viewport
+):
+    context = _context(browser, viewport)
     page = context.new_page()
     try:
         _log_in(page, live_server, billing_user.username)
@@ -218,7 +221,8 @@ def test_billing_staff_see_the_sync_item_disabled_with_the_reason(browser, live_
         item = page.locator("#sync-halopsa-link")
         expect(item).to_have_attribute("aria-disabled", "true")
         expect(page.locator("#sync-not-allowed")).to_contain_text("Sync operators")
-        page.screenshot(path=str(artifacts / "screen-gears-billing-desktop.png"), full_page=True)
+        _assert_fits(page, "gears open")
+        page.screenshot(path=str(artifacts / f"screen-gears-billing-{viewport}.png"), full_page=True)
     finally:
         context.close()
 
@@ -281,9 +285,10 @@ def test_the_readiness_page_exports_the_csv_it_shows(browser, live_server, billi
         context.close()
 
 
-def test_a_user_without_a_group_gets_a_way_out_of_the_refusal(browser, live_server, artifacts):
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_user_without_a_group_gets_a_way_out_of_the_refusal(browser, live_server, artifacts, viewport):
     UserFactory(username="newcomer")
-    context = _context(browser, "phone")
+    context = _context(browser, viewport)
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/login/")
@@ -292,7 +297,7 @@ def test_a_user_without_a_group_gets_a_way_out_of_the_refusal(browser, live_serv
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="You don't have permission to do that")).to_be_visible()
         _assert_fits(page, "403")
-        page.screenshot(path=str(artifacts / "screen-403-no-group-phone.png"), full_page=True)
+        page.screenshot(path=str(artifacts / f"screen-403-no-group-{viewport}.png"), full_page=True)
         page.get_by_role("button", name="Sign out").last.click()
         expect(page).to_have_url(re.compile(r"/login/"))
     finally:
