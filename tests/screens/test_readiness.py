@@ -163,3 +163,17 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(billing_cl
     CustomerFactory(name="Plain Co")
     rows = _csv(billing_client.get(CSV_URL))
     assert [row["Customer"] for row in rows] == ['\'=HYPERLINK("http://evil.example","Click")', "Plain Co"]
+
+
+# Session, user, the user's group and direct permissions, and the rows: the CSV holds every row in one query.
+READINESS_CSV_QUERIES = 5
+
+
+@pytest.mark.parametrize("count", [10, 10_000])
+def test_the_csv_takes_the_same_queries_whatever_the_number_of_customers(
+    billing_client, django_assert_num_queries, count
+) -> None:
+    _bulk(count)
+    with django_assert_num_queries(READINESS_CSV_QUERIES):
+        response = billing_client.get(CSV_URL)
+    assert len(_csv(response)) == export_readiness_counts()["total"]
