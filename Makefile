@@ -3,11 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-<<<<<<< HEAD
-.PHONY: run test venv lint format bench bench-load clean
-=======
-.PHONY: run test venv lint format bench bench-large clean
->>>>>>> wip/sync-core
+.PHONY: run test venv lint format bench bench-large bench-load clean
 
 venv: $(VENV)/.installed
 
@@ -31,13 +27,11 @@ format: venv
 bench: venv
 	$(BIN)/python -m bench.sync_bench
 
-<<<<<<< HEAD
-bench-load: venv
-	$(BIN)/python -m bench.load_test
-=======
 bench-large: venv  # 50,000 clients and 125,000 sites: does the cost grow linearly? (not run in CI)
 	$(BIN)/python -m bench.sync_bench --large --no-tracemalloc
->>>>>>> wip/sync-core
+
+bench-load: venv  # the portal under gunicorn, idle and during a writing sync (not run in CI)
+	$(BIN)/python -m bench.load_test
 
 clean:
 	rm -rf var/broker var/test-broker-* var/test-portal-*.sqlite3* test-artifacts

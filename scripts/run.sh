@@ -36,6 +36,15 @@ set -a
 . ./.env
 set +a
 export DJANGO_DEBUG=true
+# The screens show times in the machine's own zone unless DJANGO_TIME_ZONE says otherwise.
+if [ -z "${DJANGO_TIME_ZONE:-}" ]; then
+  DJANGO_TIME_ZONE=$(
+    (command -v timedatectl >/dev/null && timedatectl show -p Timezone --value 2>/dev/null) ||
+      (readlink /etc/localtime 2>/dev/null | sed -n 's#.*/zoneinfo/##p') ||
+      cat /etc/timezone 2>/dev/null || true
+  )
+  export DJANGO_TIME_ZONE=${DJANGO_TIME_ZONE:-UTC}
+fi
 export HALO_RESOURCE_URL=${HALO_RESOURCE_URL:-http://127.0.0.1:$SIM_PORT}
 
 pids=()
@@ -78,6 +87,7 @@ cat <<MSG
 
   Datagate portal:   http://127.0.0.1:$WEB_PORT/
   Log in as:         demo / $DEMO_PASSWORD
+  Time zone:         $DJANGO_TIME_ZONE (set DJANGO_TIME_ZONE to change it)
   HaloPSA simulator: http://127.0.0.1:$SIM_PORT/  (the "HaloPSA side": tick, rename, deactivate clients;
                      its changes reach the portal within seconds by webhook)
   Press Ctrl-C to stop everything.

@@ -89,3 +89,12 @@ class WebhookEventStatus(models.TextChoices):
     TEST = "test", "Test event"
     FAILED = "failed", "Failed"
     REJECTED = "rejected", "Refused (bad body)"
+
+
+class ExportBlock(models.TextChoices):
+    """Why an active customer's invoices would not export to HaloPSA (the support article's warning)."""
+
+    NO_HALO_ID = "no_halo_id", "No HaloPSA id"
+    NOT_SYNCING = "not_syncing", "Not syncing"
+    HALO_INACTIVE = "halo_inactive", "Inactive in HaloPSA"
+    NO_MAIN_SITE = "no_main_site", "No main site in HaloPSA"

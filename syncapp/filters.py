@@ -1,17 +1,26 @@
 """django-filter filter sets of the customers list and of a sync run's change list."""
 
+from collections.abc import Mapping
+
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from syncapp.choices import ChangeAction, ChangeOrigin, ExportBlock
+from syncapp.selectors.readiness import EXPORT_BLOCK_CONDITIONS
+from syncapp.sync.diff import ACTIVE, INACTIVE
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
 
 YES_NO_ANY = {"empty_label": "Any"}
 
 
-def history_field_choices() -> list[tuple[str, str]]:
-    """Every field name a history row can carry, labelled for staff (site-only fields marked as such)."""
-    choices = dict(CUSTOMER_FIELD_LABELS)
+def history_field_choices(extra_labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every field name a history row can carry, labelled for staff (site-only fields marked as such).
+
+    `extra_labels` (selectors.custom_fields.field_display_labels) names Extra Fields as HaloPSA does.
+    """
+    choices = {**CUSTOMER_FIELD_LABELS, **(extra_labels or {})}
     for field, label in SITE_FIELD_LABELS.items():
         choices.setdefault(field, f"Site {label}")
     choices["halo_id"] = "HaloPSA id (link)"
@@ -19,8 +28,8 @@ def history_field_choices() -> list[tuple[str, str]]:
     return sorted(choices.items(), key=lambda item: item[1].casefold())
 
 
-def history_field_label(field: str) -> str:
-    return dict(history_field_choices()).get(field, field.replace("_", " ").capitalize())
+def history_field_label(field: str, extra_labels: Mapping[str, str] | None = None) -> str:
+    return dict(history_field_choices(extra_labels)).get(field, field.replace("_", " ").capitalize())
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -63,8 +72,41 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(syncing) if value == "yes" else queryset.exclude(syncing)
 
 
+DATE_INPUT = {"type": "date"}
+
+
+class HistoryFilter(django_filters.FilterSet):
+    """A customer's history: by field, origin, person and date (days in the portal's time zone)."""
+
+    field = django_filters.ChoiceFilter(label="Field", choices=(), empty_label="All fields")
+    origin = django_filters.ChoiceFilter(label="Origin", choices=ChangeOrigin.choices, empty_label="Any")
+    person = django_filters.ModelChoiceFilter(
+        label="Person", field_name="changed_by", queryset=get_user_model().objects.none(), empty_label="Anyone"
+    )
+    since = django_filters.DateFilter(
+        label="From", field_name="changed_at", lookup_expr="date__gte", widget=forms.DateInput(attrs=DATE_INPUT)
+    )
+    until = django_filters.DateFilter(
+        label="To", field_name="changed_at", lookup_expr="date__lte", widget=forms.DateInput(attrs=DATE_INPUT)
+    )
+
+    def __init__(self, *args, field_choices: list[tuple[str, str]], people: QuerySet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["field"].extra["choices"] = field_choices
+        self.filters["person"].queryset = people
+
+
+WHAT_CHOICES = [
+    ("created", "Created"),
+    ("changed", "Changed"),
+    ("deactivated", "Deactivated"),
+    ("reactivated", "Reactivated"),
+]
+RECORD_CHOICES = [("customer", "Customers"), ("site", "Sites")]
+
+
 class RunChangeFilter(django_filters.FilterSet):
-    """A run's change list: by customer name and by field."""
+    """A run's change list: by customer name, customer or site, what happened, field and date."""
 
     customer = django_filters.CharFilter(
         field_name="customer__name",
@@ -72,4 +114,44 @@ class RunChangeFilter(django_filters.FilterSet):
         label="Customer",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
-    field = django_filters.ChoiceFilter(label="Field", choices=history_field_choices, empty_label="All fields")
+    record = django_filters.ChoiceFilter(label="Of", choices=RECORD_CHOICES, method="filter_record", empty_label="All")
+    what = django_filters.ChoiceFilter(label="What", choices=WHAT_CHOICES, method="filter_what", empty_label="Any")
+    field = django_filters.ChoiceFilter(label="Field", choices=(), empty_label="All fields")
+    since = django_filters.DateFilter(
+        label="From", field_name="changed_at", lookup_expr="date__gte", widget=forms.DateInput(attrs=DATE_INPUT)
+    )
+    until = django_filters.DateFilter(
+        label="To", field_name="changed_at", lookup_expr="date__lte", widget=forms.DateInput(attrs=DATE_INPUT)
+    )
+
+    def __init__(self, *args, field_choices: list[tuple[str, str]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["field"].extra["choices"] = field_choices or history_field_choices()
+
+    def filter_record(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(site__isnull=value == "customer")
+
+    def filter_what(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "created":
+            return queryset.filter(action=ChangeAction.CREATED)
+        if value in ("deactivated", "reactivated"):
+            state = INACTIVE if value == "deactivated" else ACTIVE
+            return queryset.filter(action=ChangeAction.CHANGED, field="is_active", new_value=state)
+        return queryset.filter(action=ChangeAction.CHANGED)
+
+
+class ReadinessFilter(django_filters.FilterSet):
+    """Invoice export readiness: by name and by reason."""
+
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        label="Search by name",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+    )
+    reason = django_filters.ChoiceFilter(
+        label="Why", choices=ExportBlock.choices, method="filter_reason", empty_label="Any reason"
+    )
+
+    def filter_reason(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(EXPORT_BLOCK_CONDITIONS[value])

@@ -394,3 +394,20 @@ class HaloClientSync(models.Model):
 
     def __str__(self) -> str:
         return f"HaloPSA client {self.halo_id}"
+
+
+class HaloCustomFieldLabel(models.Model):
+    """The HaloPSA client custom field behind Extra Field N, as the last sync read its definition."""
+
+    position = models.PositiveSmallIntegerField("Extra Field number", unique=True)
+    halo_id = models.PositiveIntegerField("HaloPSA custom field id")
+    name = models.CharField("HaloPSA name", max_length=255)
+    label = models.CharField("HaloPSA label", max_length=255, blank=True, default="")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "HaloPSA custom field label"
+
+    def __str__(self) -> str:
+        return f"Extra Field {self.position}: {self.label or self.name}"

@@ -1,27 +1,26 @@
 """django-tables2 tables of the staff screens; every table declares its columns."""
 
+from datetime import datetime
+
 import django_tables2 as tables
 from django.contrib.auth.models import AbstractUser
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from syncapp.choices import NotSyncingReason, SyncKind, SyncTrigger
+from syncapp.choices import ExportBlock, NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
+from syncapp.run_counts import run_count_rows
 from syncapp.selectors.customers import halo_client_url
-from syncapp.sync.counters import RunCounter
-from syncapp.templatetags.portal_tags import format_duration, run_status_badge
+from syncapp.selectors.readiness import block_reasons
+from syncapp.templatetags.portal_tags import format_duration, run_status_badge, time_html
 
 TABLE_TEMPLATE = "syncapp/_table.html"
 # The counters the sync history shows per run, in this order; the last one is highlighted when not zero.
-RUN_LIST_COUNTERS = (
-    RunCounter.CREATED,
-    RunCounter.UPDATED,
-    RunCounter.UNCHANGED,
-    RunCounter.DEACTIVATED,
-    RunCounter.FAILED,
-)
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
 
 
@@ -32,8 +31,8 @@ class CustomerTable(tables.Table):
     link_halo_id = tables.Column(verbose_name="HaloPSA id", order_by=("link_halo_id", "name_sort"), empty_values=())
     active_site_count = tables.Column(verbose_name="Sites", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     status = tables.Column(verbose_name="Status", accessor="is_active", order_by=("-is_active", "name_sort"))
-    link_last_synced_at = tables.DateTimeColumn(
-        verbose_name="Last synced", format="j M Y, H:i", default="—", order_by=("link_last_synced_at", "name_sort")
+    link_last_synced_at = tables.Column(
+        verbose_name="Last synced", empty_values=(), order_by=("link_last_synced_at", "name_sort")
     )
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "row-actions"}})
 
@@ -58,10 +57,16 @@ class CustomerTable(tables.Table):
             )
         return format_html("{}", value)
 
+    def render_link_last_synced_at(self, value: datetime | None) -> SafeString:
+        return time_html(value)
+
+    def value_link_last_synced_at(self, value: datetime | None) -> str:
+        return timezone.localtime(value).isoformat() if value else ""
+
     def render_status(self, record: Customer) -> SafeString:
         active = format_html(
             '<span class="badge {}">{}</span>',
-            "badge-ok" if record.is_active else "",
+            "badge-ok" if record.is_active else "badge-off",
             "Active" if record.is_active else "Inactive",
         )
         if record.link_halo_id is None:
@@ -88,13 +93,11 @@ class SyncRunTable(tables.Table):
     status = tables.Column(verbose_name="Status")
     trigger = tables.Column(verbose_name="Started by")
     requested_by = tables.Column(verbose_name="Who", default="—", order_by=("requested_by__username",))
-    queued_at = tables.DateTimeColumn(verbose_name="When", format="j M Y, H:i")
-    duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
-    counts = tables.Column(
-        verbose_name=" · ".join(counter.label for counter in RUN_LIST_COUNTERS).capitalize(),
-        empty_values=(),
-        orderable=False,
+    queued_at = tables.Column(verbose_name="When")
+    duration = tables.Column(
+        verbose_name="Duration", empty_values=(), orderable=False, attrs={"td": {"class": "nowrap"}}
     )
+    counts = tables.Column(verbose_name="Counts", empty_values=(), orderable=False)
 
     class Meta:
         model = SyncRun
@@ -125,20 +128,25 @@ class SyncRunTable(tables.Table):
     def render_requested_by(self, value: AbstractUser) -> str:
         return value.get_full_name() or value.get_username()
 
+    def render_queued_at(self, value: datetime) -> SafeString:
+        return time_html(value)
+
     def render_duration(self, record: SyncRun) -> str:
         return format_duration(record.duration)
 
     def render_counts(self, record: SyncRun) -> SafeString:
         if record.is_open:
             return format_html('<span class="muted">{}</span>', "in progress")
-        values = [getattr(record, counter.field) for counter in RUN_LIST_COUNTERS]
-        return format_html(
-            '<span class="counts"><b class="c-created">{}</b> · <b class="c-updated">{}</b> · {} · {} · '
-            '<b class="{}">{}</b></span>',
-            *values[:4],
-            "c-failed" if values[4] else "",
-            values[4],
+        items = format_html_join(
+            "",
+            '<span class="{}">{} <b>{}</b></span>',
+            (
+                ("zero" if row["value"] == 0 else f"c-{row['key']}", row["label"], intcomma(row["value"]))
+                for row in run_count_rows(record)
+                if not row["part_of"]  # deactivated/reactivated are inside "Updated"; the run page itemises them
+            ),
         )
+        return format_html('<span class="run-counts">{}</span>', items)
 
 
 class RunChangeTable(tables.Table):
@@ -149,7 +157,7 @@ class RunChangeTable(tables.Table):
     action = tables.Column(verbose_name="What")
     field = tables.Column(verbose_name="Field", empty_values=())
     change = tables.Column(verbose_name="Old → new", empty_values=(), orderable=False)
-    changed_at = tables.DateTimeColumn(verbose_name="When", format="H:i:s")
+    changed_at = tables.Column(verbose_name="When")
 
     class Meta:
         model = FieldChange
@@ -159,11 +167,136 @@ class RunChangeTable(tables.Table):
         attrs = {"class": "data-table", "id": "change-table"}
         empty_text = "This run changed nothing."
 
+    def __init__(self, *args, field_labels: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.field_labels = field_labels or {}
+
     def render_action(self, record: FieldChange) -> str:
         return record.get_action_display()
 
     def render_field(self, value: str) -> str:
-        return history_field_label(value) if value else "—"
+        return history_field_label(value, self.field_labels) if value else "—"
+
+    def render_changed_at(self, value: datetime) -> SafeString:
+        return time_html(value, "time")
 
     def render_change(self, record: FieldChange) -> SafeString:
         return render_to_string("syncapp/_old_new.html", {"change": record})
+
+
+# What staff do about each reason a customer's invoices would not export.
+EXPORT_BLOCK_ADVICE = {
+    ExportBlock.NO_HALO_ID: "Match it with its HaloPSA client.",
+    ExportBlock.NOT_SYNCING: "Tick its Datagate box in HaloPSA, or match it again if the client is gone.",
+    ExportBlock.HALO_INACTIVE: "Reactivate the client in HaloPSA, or make the customer inactive.",
+    ExportBlock.NO_MAIN_SITE: "Give the client a main site in HaloPSA.",
+}
+
+
+class ReadinessTable(tables.Table):
+    """Invoice export readiness: active customers whose invoices would not export, with why and what to do."""
+
+    name = tables.Column(verbose_name="Customer", linkify=True, order_by=("name_sort", "id"))
+    reasons = tables.Column(verbose_name="Why not", empty_values=(), orderable=False)
+    advice = tables.Column(verbose_name="What to do", empty_values=(), orderable=False)
+    link_halo_id = tables.Column(verbose_name="HaloPSA id", order_by=("link_halo_id", "name_sort"), default="—")
+
+    class Meta:
+        model = Customer
+        fields = ()
+        sequence = ("name", "reasons", "advice", "link_halo_id")
+        template_name = TABLE_TEMPLATE
+        attrs = {"class": "data-table", "id": "readiness-table"}
+        empty_text = "Every active customer's invoices would export."
+
+    def __init__(self, *args, can_match: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_match = can_match  # only people who may link are offered the "Match…" link
+
+    def _reason_text(self, record: Customer, reason: ExportBlock) -> str:
+        if reason is ExportBlock.NOT_SYNCING and record.link_not_syncing_reason:
+            return f"{reason.label}: {NotSyncingReason(record.link_not_syncing_reason).label}"
+        return str(reason.label)
+
+    def render_reasons(self, record: Customer) -> SafeString:
+        items = format_html_join(
+            "",
+            '<li><span class="badge badge-warn">{}</span></li>',
+            ((self._reason_text(record, r),) for r in block_reasons(record)),
+        )
+        return format_html('<ul class="reason-list">{}</ul>', items)
+
+    def value_reasons(self, record: Customer) -> str:
+        return "; ".join(self._reason_text(record, reason) for reason in block_reasons(record))
+
+    def render_advice(self, record: Customer) -> SafeString:
+        reasons = block_reasons(record)
+        text = " ".join(EXPORT_BLOCK_ADVICE[reason] for reason in reasons)
+        if ExportBlock.NO_HALO_ID in reasons and self.can_match:
+            url = reverse("syncapp:match-customer", args=[record.pk])
+            return format_html('{} <a href="{}">Match…</a>', text, url)
+        return format_html("{}", text)
+
+    def value_advice(self, record: Customer) -> str:
+        return " ".join(EXPORT_BLOCK_ADVICE[reason] for reason in block_reasons(record))
+
+    def render_link_halo_id(self, value: int) -> SafeString:
+        url = halo_client_url(value)
+        if url:
+            return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, value)
+        return format_html("{}", value)
+
+    def value_link_halo_id(self, value: int | None) -> str:
+        return "" if value in (None, "—") else str(value)
+
+
+class HistoryExportTable(tables.Table):
+    """History rows as a CSV (a customer's history or a run's changes): one column per fact, exact values."""
+
+    changed_at = tables.Column(verbose_name="When")
+    customer = tables.Column(verbose_name="Customer", accessor="customer__name")
+    customer_id = tables.Column(verbose_name="Customer id", accessor="customer_id")
+    site = tables.Column(verbose_name="Site", accessor="site__name", default="")
+    action = tables.Column(verbose_name="What")
+    field_label = tables.Column(verbose_name="Field", accessor="field", empty_values=())
+    field = tables.Column(verbose_name="Field name", default="")
+    old_value = tables.Column(verbose_name="Old value", default="")
+    new_value = tables.Column(verbose_name="New value", default="")
+    origin = tables.Column(verbose_name="Origin")
+    sync_run = tables.Column(verbose_name="Sync run", accessor="sync_run_id", default="")
+    changed_by = tables.Column(verbose_name="Person", default="")
+
+    class Meta:
+        model = FieldChange
+        fields = ()
+        sequence = (
+            "changed_at",
+            "customer",
+            "customer_id",
+            "site",
+            "action",
+            "field_label",
+            "field",
+            "old_value",
+            "new_value",
+            "origin",
+            "sync_run",
+            "changed_by",
+        )
+        orderable = False
+
+    def __init__(self, *args, field_labels: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.field_labels = field_labels or {}
+
+    def value_changed_at(self, value: datetime) -> str:
+        return timezone.localtime(value).isoformat()
+
+    def value_field_label(self, value: str) -> str:
+        return history_field_label(value, self.field_labels) if value else ""
+
+    def value_sync_run(self, value: int | None) -> str:
+        return f"#{value}" if value else ""
+
+    def value_changed_by(self, value: AbstractUser | None) -> str:
+        return (value.get_full_name() or value.get_username()) if value else ""

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from syncapp.views import bulk, client_sync, configuration, customers, entry, matching, merge, runs, webhooks
+from syncapp.views import (
+    bulk,
+    client_sync,
+    configuration,
+    customers,
+    entry,
+    matching,
+    merge,
+    readiness,
+    runs,
+    webhooks,
+)
 
 app_name = "syncapp"
 
@@ -19,6 +30,10 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
     path("runs/<int:pk>/progress.json", runs.run_progress, name="run-progress"),
     path("runs/<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
+    path("runs/<int:pk>/changes.csv", runs.run_changes_csv, name="run-changes-csv"),
+    path("customers/<int:pk>/history.csv", customers.customer_history_csv, name="customer-history-csv"),
+    path("readiness/", readiness.export_readiness, name="export-readiness"),
+    path("readiness.csv", readiness.export_readiness_csv, name="export-readiness-csv"),
     path("matching/", matching.matching_queue, name="matching"),
     path("matching/<int:pk>/", matching.match_customer, name="match-customer"),
     path("matching/<int:pk>/unlink/", matching.unlink_customer_view, name="unlink-customer"),

@@ -9,6 +9,8 @@
   var counter = document.getElementById("run-counter");
   var percent = document.getElementById("run-percent");
   var status = document.getElementById("run-status");
+  var elapsed = document.getElementById("run-elapsed");
+  var elapsedSeconds = elapsed ? parseInt(elapsed.getAttribute("data-elapsed"), 10) : NaN;
   var INTERVAL_MS = 1500;
   var format = new Intl.NumberFormat();
   var wait = document.getElementById("run-wait");
@@ -39,7 +41,24 @@
     setText("run-retries", format.format(data.retry_count));
   }
 
+  // The same words as the server's format_duration: 12 s, 2 min 05 s, 1 h 03 min.
+  function duration(seconds) {
+    var hours = Math.floor(seconds / 3600), minutes = Math.floor((seconds % 3600) / 60), rest = seconds % 60;
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    if (hours) { return hours + " h " + two(minutes) + " min"; }
+    if (minutes) { return minutes + " min " + two(rest) + " s"; }
+    return rest + " s";
+  }
+
+  function tick() {
+    if (elapsed && !isNaN(elapsedSeconds)) { elapsedSeconds += 1; elapsed.textContent = duration(elapsedSeconds); }
+  }
+
   function show(data) {
+    if (elapsed && typeof data.elapsed_seconds === "number") {
+      elapsedSeconds = data.elapsed_seconds;
+      elapsed.textContent = duration(elapsedSeconds);
+    }
     bar.value = data.percent;
     bar.textContent = data.percent + "%";
     stage.textContent = data.stage;
@@ -69,4 +88,5 @@
   }
 
   window.setTimeout(poll, INTERVAL_MS);
+  window.setInterval(tick, 1000);
 }());

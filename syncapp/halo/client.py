@@ -63,8 +63,13 @@ def custom_fields_from_definitions(definitions: list[CustomFieldDefinition]) -> 
     datagate = next((d for d in definitions if d.name.lower() == DATAGATE_FIELD_NAME.lower()), None)
     if datagate is None:
         return None
-    others = sorted({d.id for d in definitions if d.id != datagate.id})
-    return ClientCustomFields(datagate_field_id=datagate.id, extra_field_ids=tuple(others[:EXTRA_FIELD_COUNT]))
+    by_id = {d.id: d for d in definitions if d.id != datagate.id}
+    extra = [by_id[field_id] for field_id in sorted(by_id)[:EXTRA_FIELD_COUNT]]
+    return ClientCustomFields(
+        datagate_field_id=datagate.id,
+        extra_field_ids=tuple(d.id for d in extra),
+        extra_fields=tuple(extra),
+    )
 
 
 class HaloClient:

@@ -94,6 +94,9 @@ class ClientCustomFields:
 
     datagate_field_id: int
     extra_field_ids: tuple[int, ...] = ()
+    # The definitions behind extra_field_ids, in the same order (for the screens' "Contract Tier" labels); what the
+    # sync reads is decided by the ids alone, so two discoveries with the same ids compare equal.
+    extra_fields: tuple[CustomFieldDefinition, ...] = field(default=(), compare=False)
 
     @property
     def all_ids(self) -> tuple[int, ...]:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -104,3 +105,14 @@ def customer_history_fields(*, customer: Customer) -> list[str]:
         .values_list("field", flat=True)
     )
     return sorted(set(names))
+
+
+def customer_history_people(*, customer: Customer) -> QuerySet:
+    """The people who changed this customer (for the history's person filter)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            pk__in=FieldChange.objects.filter(customer=customer, changed_by__isnull=False).values("changed_by")
+        )
+        .order_by("first_name", "last_name", "username")
+    )

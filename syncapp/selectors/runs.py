@@ -1,7 +1,8 @@
 """Reads of sync runs and the schedule."""
 
 import math
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +10,9 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from syncapp.choices import SyncKind, SyncStatus
+from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus, SyncTrigger
 from syncapp.halo.waiting import in_words
-from syncapp.models import FieldChange, SyncRun, SyncSchedule
+from syncapp.models import Customer, FieldChange, HaloLink, SyncRun, SyncSchedule
 
 # A run's wait_reason holds this where the time still to wait goes; the page counts it down.
 LEFT = "{left}"
@@ -92,3 +93,73 @@ def run_waiting_summary(run: SyncRun) -> str:
         SyncStatus.PARTIAL: "Partly succeeded after waiting",
     }.get(run.status, "Waited")
     return f"{outcome} {in_words(run.waited_seconds)} for HaloPSA: {', '.join(parts)}."
+
+
+NAMED_NOT_SYNCING = 20  # the run page names this many not-syncing customers and links to the full list
+
+
+@dataclass(frozen=True)
+class NamedCustomers:
+    """A few customers by name, and how many there are in all."""
+
+    customers: list[Customer]
+    total: int
+
+
+def not_syncing_customers(*, limit: int = NAMED_NOT_SYNCING) -> NamedCustomers:
+    """Customers whose link is not syncing now, by name (two queries, any number of customers)."""
+    links = Customer.objects.filter(halo_link__isnull=False).exclude(
+        halo_link__not_syncing_reason=NotSyncingReason.NONE
+    )
+    named = list(links.select_related("halo_link").order_by("name", "id")[:limit])
+    total = len(named) if len(named) < limit else links.count()
+    return NamedCustomers(customers=named, total=total)
+
+
+def run_failures(*, run: SyncRun) -> list[dict]:
+    """A run's failures as rows: HaloPSA id, name, reason, and the customer linked to that client if there is one."""
+    rows = []
+    for failure in run.failures or []:
+        if isinstance(failure, dict):
+            halo_id = failure.get("halo_id") or failure.get("client_id") or failure.get("id")
+            name = failure.get("name") or failure.get("customer") or failure.get("halo_name") or ""
+            reason = failure.get("reason") or failure.get("error") or failure.get("message") or ""
+        else:
+            halo_id, name, reason = None, "", failure
+        rows.append({"halo_id": halo_id, "name": str(name), "reason": str(reason), "customer": None})
+    ids = {row["halo_id"] for row in rows if isinstance(row["halo_id"], int)}
+    if ids:
+        linked = {
+            link.halo_id: link.customer for link in HaloLink.objects.filter(halo_id__in=ids).select_related("customer")
+        }
+        for row in rows:
+            row["customer"] = linked.get(row["halo_id"])
+    return rows
+
+
+@dataclass(frozen=True)
+class ScheduleTimes:
+    """The schedule's last scheduled run and when the next one is due (None when the schedule is off)."""
+
+    last_run: SyncRun | None
+    next_due: datetime | None
+
+
+def schedule_times(schedule: SyncSchedule) -> ScheduleTimes:
+    """When the schedule last ran and next runs; beat ticks every minute, so "due" means within a minute of it."""
+    last = SyncRun.objects.filter(trigger=SyncTrigger.SCHEDULED).order_by("-queued_at", "-id").first()
+    if not schedule.enabled:
+        return ScheduleTimes(last_run=last, next_due=None)
+    now = timezone.now()
+    due = last.queued_at + timedelta(minutes=schedule.interval_minutes) if last else now
+    return ScheduleTimes(last_run=last, next_due=max(due, now))
+
+
+def last_sync_summary() -> SyncRun | None:
+    """The last finished run that wrote something (not a dry run), for the Customers page's "last sync" line."""
+    return (
+        SyncRun.objects.exclude(status__in=SyncStatus.open_values())
+        .filter(dry_run=False)
+        .order_by("-finished_at", "-id")
+        .first()
+    )

@@ -13,6 +13,7 @@ from syncapp.choices import ChangeAction, NotSyncingReason
 from syncapp.exceptions import SyncCancelled, SyncRunLeaseLost
 from syncapp.halo import ClientCustomFields, HaloClient, HaloSiteRecord
 from syncapp.models import HaloLink, SyncRun
+from syncapp.services.custom_fields import record_custom_field_labels
 from syncapp.sync.counters import RunCounter, run_counter_fields
 from syncapp.sync.duplicates import build_duplicate_guard, duplicate_decisions
 from syncapp.sync.plan import PagePlan, PagePlanner, RunContext
@@ -62,6 +63,7 @@ class SyncEngine:
     def _execute(self, seen_ids: set[int]) -> SliceOutcome:
         self._stage("Reading HaloPSA custom fields")
         custom_fields = self.read_pages.custom_fields(self.halo.discover_custom_fields)
+        record_custom_field_labels(custom_fields)
         self._stage("Reading HaloPSA sites")
         sites_by_client, site_by_id = self._read_sites()
         context = RunContext(

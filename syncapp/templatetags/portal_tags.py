@@ -1,11 +1,14 @@
-"""Small presentation helpers: run status badges, durations, field labels, HaloPSA links and failure rows."""
+"""Small presentation helpers: run status badges, zoned times, durations, field labels and HaloPSA links."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
 
 from syncapp.filters import history_field_label
 from syncapp.halo.waiting import in_words
@@ -52,6 +55,37 @@ def format_duration(value: timedelta | None) -> str:
     return f"{seconds} s"
 
 
+# Every time on screen carries its zone (or is relative, with the exact time and zone on hover).
+TIME_FORMATS = {
+    "exact": "j M Y, H:i T",
+    "seconds": "j M Y, H:i:s T",
+    "time": "H:i:s T",
+}
+HOVER_FORMAT = "D j M Y, H:i:s T"
+
+
+def time_html(value: datetime | None, style: str = "exact", empty: str = "—") -> SafeString:
+    """A <time> element: the time in the portal's zone with the zone named, or relative; exact time on hover."""
+    if value is None:
+        return format_html("{}", empty)
+    local = timezone.localtime(value)
+    hover = f"{format_date(local, HOVER_FORMAT)} ({timezone.get_current_timezone_name()})"
+    if style == "relative":
+        now = timezone.now()
+        if abs((value - now).total_seconds()) < 60:
+            text = "just now" if value <= now else "within a minute"
+        else:
+            text = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
+    else:
+        text = format_date(local, TIME_FORMATS.get(style, TIME_FORMATS["exact"]))
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), hover, text)
+
+
+@register.simple_tag(name="when")
+def when_tag(value: datetime | None, style: str = "exact", empty: str = "—") -> SafeString:
+    return time_html(value, style, empty)
+
+
 @register.filter
 def duration(value: timedelta | None) -> str:
     return format_duration(value)
@@ -63,32 +97,27 @@ def seconds_in_words(value: float | None) -> str:
     return "—" if value is None else in_words(value)
 
 
+@register.filter
+def seconds_duration(value: int | None) -> str:
+    return format_duration(timedelta(seconds=value)) if value is not None else "—"
+
+
 @register.simple_tag
 def run_status(run: SyncRun) -> SafeString:
     return run_status_badge(run)
 
 
 @register.filter
-def field_label(field: str) -> str:
-    return history_field_label(field)
+def field_label(field: str, extra_labels: dict[str, str] | None = None) -> str:
+    """A history field's label; pass the view's `field_labels` so Extra Fields carry their HaloPSA names."""
+    return history_field_label(field, extra_labels)
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> Any:
+    return mapping.get(key) if mapping else None
 
 
 @register.filter
 def halo_url(halo_id: int | None) -> str:
     return halo_client_url(halo_id) or ""
-
-
-@register.filter
-def failure_rows(failures: Any) -> list[dict[str, str]]:
-    """A run's failures as rows of {what, reason}, whatever shape the engine stored (dicts or plain strings)."""
-    rows = []
-    for failure in failures or []:
-        if isinstance(failure, dict):
-            name = failure.get("name") or failure.get("customer") or failure.get("halo_name") or ""
-            halo_id = failure.get("halo_id") or failure.get("client_id") or failure.get("id")
-            what = " ".join(part for part in (str(name), f"(HaloPSA {halo_id})" if halo_id else "") if part)
-            reason = failure.get("reason") or failure.get("error") or failure.get("message") or ""
-            rows.append({"what": what or "—", "reason": str(reason)})
-        else:
-            rows.append({"what": "—", "reason": str(failure)})
-    return rows

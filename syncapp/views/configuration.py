@@ -17,7 +17,8 @@ from syncapp.halo import (
 from syncapp.halo_budget import portal_access_check
 from syncapp.matching.score import WEIGHTS, weight_rows
 from syncapp.selectors.client_sync import webhook_health
-from syncapp.selectors.runs import sync_schedule
+from syncapp.selectors.custom_fields import extra_field_labels
+from syncapp.selectors.runs import schedule_times, sync_schedule
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.services.webhooks import webhook_enabled, webhook_send_test_event
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
@@ -32,6 +33,7 @@ def field_mappings(request: HttpRequest) -> HttpResponse:
         "syncapp/field_mappings.html",
         {
             "nav_section": "mappings",
+            "extra_labels": extra_field_labels(),
             "tables": [
                 ("Customer", "customer-mapping", CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS),
                 ("Site", "site-mapping", SITE_FIELDS, SITE_LOCAL_FIELDS),
@@ -73,6 +75,7 @@ def _render_connection(
             "nav_section": "connection",
             "settings_rows": _connection_settings(),
             "schedule": schedule,
+            "schedule_times": schedule_times(schedule),
             "form": form or SyncScheduleForm(instance=schedule),
             "check": check,
             "webhook": {
@@ -83,6 +86,7 @@ def _render_connection(
                 "health": webhook_health(),
                 "check": webhook_check,
             },
+            "time_zone": settings.TIME_ZONE,
         },
         status=status,
     )

@@ -7,16 +7,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from syncapp.choices import ChangeAction
+from syncapp.choices import ChangeAction, ExportBlock
 from syncapp.exceptions import PortalError
-from syncapp.filters import CustomerFilter, history_field_label
+from syncapp.filters import CustomerFilter, HistoryFilter, history_field_choices, history_field_label
 from syncapp.forms import CustomerFieldsForm
 from syncapp.models import Customer
 from syncapp.selectors.client_sync import customer_page_version, one_client_sync_status
+from syncapp.selectors.custom_fields import ExtraFieldLabel, extra_field_labels
 from syncapp.selectors.customers import (
     customer_for_page,
     customer_history,
-    customer_history_fields,
+    customer_history_people,
     customer_link,
     customer_sites,
     customer_table_rows,
@@ -25,12 +26,13 @@ from syncapp.selectors.customers import (
 )
 from syncapp.selectors.matching import open_duplicates_of
 from syncapp.selectors.merge import merged_customers_of
-from syncapp.selectors.runs import open_sync_run
+from syncapp.selectors.readiness import export_readiness_counts
+from syncapp.selectors.runs import last_sync_summary, open_sync_run
 from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
 from syncapp.sync.normalise import invalid_email_addresses
-from syncapp.tables import UNLINKED_WARNING, CustomerTable
-from syncapp.views.common import PAGE_SIZES, configure_table, page_size, paginate
+from syncapp.tables import UNLINKED_WARNING, CustomerTable, HistoryExportTable
+from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
 
@@ -51,21 +53,31 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "table": table,
             "filtered": filtered,
             "open_run": open_sync_run(),
+            "readiness": export_readiness_counts(),
+            "export_blocks": ExportBlock,
+            "last_sync": last_sync_summary(),
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
         },
     )
 
 
-def _field_rows(customer: Customer, form: CustomerFieldsForm, *, linked: bool) -> list[dict]:
-    """One row per customer field, in form order: editable ones carry their bound field, managed ones their value."""
+def _field_rows(
+    customer: Customer, form: CustomerFieldsForm, *, linked: bool, extra_labels: dict[str, ExtraFieldLabel]
+) -> list[dict]:
+    """One row per customer field, in form order: editable ones carry their bound field, managed ones their value.
+
+    Extra Fields are labelled with their HaloPSA custom field names, "Extra Field N" as the secondary label.
+    """
     rows = []
     for name in CustomerFieldsForm.Meta.fields:
         model_field = Customer._meta.get_field(name)
+        extra = extra_labels.get(name)
         rows.append(
             {
                 "name": name,
-                "label": model_field.verbose_name,
+                "label": extra.title if extra else model_field.verbose_name,
+                "secondary": extra.secondary if extra else "",
                 "value": getattr(customer, name),
                 "managed": linked and name in CUSTOMER_MANAGED_FIELDS,
                 "bound": form[name] if name in form.fields else None,
@@ -81,11 +93,9 @@ def _render_customer(
     editable = editable_fields(customer=customer)
     if form is None:
         form = CustomerFieldsForm(initial=model_to_dict(customer, fields=editable), editable=editable)
-    field = request.GET.get("field", "")
-    history_page = paginate(
-        request, customer_history(customer=customer, field=field), per_page=HISTORY_PAGE_SIZE, param="history_page"
-    )
-    history_fields = customer_history_fields(customer=customer)
+    extra_labels = extra_field_labels()
+    history_filter = _history_filter(request, customer, extra_labels)
+    history_page = paginate(request, history_filter.qs, per_page=HISTORY_PAGE_SIZE, param="history_page")
     invalid_emails = {
         name: invalid_email_addresses(getattr(customer, name)) for name in ("invoice_email_to", "invoice_email_cc")
     }
@@ -99,16 +109,16 @@ def _render_customer(
             "last_synced_at": last_synced_at(link),
             "halo_url": halo_client_url(link.halo_id) if link else None,
             "unlinked_warning": UNLINKED_WARNING,
-            "field_rows": _field_rows(customer, form, linked=link is not None),
+            "field_rows": _field_rows(customer, form, linked=link is not None, extra_labels=extra_labels),
             "form": form,
             "can_edit": request.user.has_perm("syncapp.change_customer"),
             "can_match": request.user.has_perm("syncapp.match_customer"),
             "invalid_emails": {name: found for name, found in invalid_emails.items() if found},
             "sites": customer_sites(customer=customer),
             "history_page": history_page,
-            "history_field": field,
-            "history_field_label": history_field_label(field) if field else "",
-            "history_fields": [(name, history_field_label(name)) for name in history_fields],
+            "history_filter": history_filter,
+            "history_filtered": any(request.GET.get(name) for name in history_filter.filters),
+            "field_labels": {name: label.display for name, label in extra_labels.items()},
             "created_action": ChangeAction.CREATED,
             "duplicates": open_duplicates_of(customer=customer) if link is None else [],
             "can_add_site": request.user.has_perm("syncapp.add_site"),
@@ -122,6 +132,30 @@ def _render_customer(
         },
         status=status,
     )
+
+
+def _history_filter(
+    request: HttpRequest, customer: Customer, extra_labels: dict[str, ExtraFieldLabel]
+) -> HistoryFilter:
+    """The customer's history filtered by field, origin, person and date (every field a history row can name)."""
+    labels = {name: label.display for name, label in extra_labels.items()}
+    return HistoryFilter(
+        request.GET or None,
+        queryset=customer_history(customer=customer),
+        field_choices=history_field_choices(labels),
+        people=customer_history_people(customer=customer),
+    )
+
+
+@require_GET
+@permission_required("syncapp.view_customer", raise_exception=True)
+def customer_history_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's history as CSV, with the same filters as the page (django-tables2's export)."""
+    customer = customer_for_page(pk=pk)
+    extra_labels = extra_field_labels()
+    history_filter = _history_filter(request, customer, extra_labels)
+    labels = {name: label.display for name, label in extra_labels.items()}
+    return csv_response(HistoryExportTable(history_filter.qs, field_labels=labels), f"customer-{customer.pk}-history")
 
 
 @require_GET
@@ -143,7 +177,8 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             if changes:
-                labels = ", ".join(history_field_label(change.field) for change in changes)
+                names = {name: label.display for name, label in extra_field_labels().items()}
+                labels = ", ".join(history_field_label(change.field, names) for change in changes)
                 messages.success(request, f"Saved. Changed: {labels}.")
             else:
                 messages.info(request, "Nothing was changed.")

@@ -10,13 +10,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from syncapp.choices import SyncTrigger
 from syncapp.exceptions import PortalError, SyncAlreadyRunning
-from syncapp.filters import RunChangeFilter
+from syncapp.filters import RunChangeFilter, history_field_choices
 from syncapp.models import SyncRun
+from syncapp.run_counts import RUN_COUNTS, run_count_rows
+from syncapp.selectors.custom_fields import field_display_labels
 from syncapp.selectors.runs import (
     last_finished_sync_run,
+    not_syncing_customers,
     open_sync_run,
     run_current_wait,
     run_elapsed_seconds,
+    run_failures,
     run_waiting_summary,
     sync_run_changes,
     sync_run_for_page,
@@ -24,10 +28,9 @@ from syncapp.selectors.runs import (
     sync_schedule,
 )
 from syncapp.services.runs import sync_run_cancel, sync_run_request
-from syncapp.sync.counters import RunCounter
-from syncapp.tables import RunChangeTable, SyncRunTable
+from syncapp.tables import HistoryExportTable, RunChangeTable, SyncRunTable
 from syncapp.templatetags.portal_tags import run_status_label
-from syncapp.views.common import configure_table
+from syncapp.views.common import configure_table, csv_response
 
 
 def stage_label(run: SyncRun) -> str:
@@ -59,7 +62,7 @@ def run_progress_payload(run: SyncRun) -> dict:
         "progress_done": run.progress_done,
         "progress_total": run.progress_total,
         "percent": percent,
-        **{counter.value: getattr(run, counter.field) for counter in RunCounter},
+        **{count.key: getattr(run, count.field) for count in RUN_COUNTS},
         "error_message": run.error_message,
         # What HaloPSA holds the run on right now (None when nothing), and the waiting so far / in total.
         "wait": run_current_wait(run),
@@ -110,13 +113,22 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, "syncapp/run_list.html", {"nav_section": "runs", "table": table})
 
 
+def _run_changes(request: HttpRequest, run: SyncRun) -> tuple[RunChangeFilter, dict[str, str]]:
+    labels = field_display_labels()
+    change_filter = RunChangeFilter(
+        request.GET or None, queryset=sync_run_changes(run=run), field_choices=history_field_choices(labels)
+    )
+    return change_filter, labels
+
+
 @require_GET
 @permission_required("syncapp.view_syncrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = sync_run_for_page(pk=pk)
-    change_filter = RunChangeFilter(request.GET or None, queryset=sync_run_changes(run=run))
-    table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50)
+    change_filter, labels = _run_changes(request, run)
+    table = configure_table(request, RunChangeTable(change_filter.qs, field_labels=labels), per_page=50)
     progress = run_progress_payload(run)
+    counts = run_count_rows(run)
     return render(
         request,
         "syncapp/run_detail.html",
@@ -124,7 +136,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nav_section": "runs",
             "run": run,
             "progress": progress,
-            "counts": [(counter.value, counter.label, progress[counter.value]) for counter in RunCounter],
+            "counts": counts,
+            "customer_counts": [row for row in counts if row["group"] == "customers"],
+            "site_counts": [row for row in counts if row["group"] == "sites"],
+            "failures": run_failures(run=run),
+            "not_syncing": not_syncing_customers() if run.not_syncing_count and not run.is_open else None,
             "filter": change_filter,
             "table": table,
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
@@ -150,6 +166,16 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Run #{run.pk} was cancelled before it started.")
         return redirect(run)
     return render(request, "syncapp/run_cancel_confirm.html", {"nav_section": "runs", "run": run})
+
+
+@require_GET
+@permission_required("syncapp.view_syncrun", raise_exception=True)
+def run_changes_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's changes as CSV, with the same filters as the page (django-tables2's export)."""
+    run = sync_run_for_page(pk=pk)
+    change_filter, labels = _run_changes(request, run)
+    table = HistoryExportTable(change_filter.qs.select_related("changed_by"), field_labels=labels)
+    return csv_response(table, f"sync-run-{run.pk}-changes")
 
 
 @never_cache

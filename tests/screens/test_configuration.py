@@ -21,7 +21,8 @@ def test_mappings_are_generated_from_the_sync_declaration(billing_client) -> Non
         assert escape(mapping.label) in html
         assert escape(mapping.source) in html
     assert "None: local only" in html
-    assert html.count("managed by HaloPSA") >= len(CUSTOMER_FIELDS) + len(SITE_FIELDS)
+    # One lock per HaloPSA-fed row, explained once by the legend above the tables.
+    assert html.count('class="managed-lock"') == len(CUSTOMER_FIELDS) + len(SITE_FIELDS) + 1
 
 
 def test_mappings_describe_the_match_score_and_the_hold_back_from_the_declaration(billing_client, settings) -> None:

@@ -108,7 +108,7 @@ def test_history_timeline_shows_old_new_run_and_person_and_filters_by_field(bill
 def test_history_of_a_field_with_no_changes_says_so(billing_client) -> None:
     customer = CustomerFactory()
     html = billing_client.get(detail(customer), {"field": "city"}).content.decode()
-    assert "No changes to City yet." in html
+    assert "No changes match these filters." in html
 
 
 def test_unknown_customer_is_404(billing_client) -> None:

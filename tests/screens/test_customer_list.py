@@ -2,17 +2,18 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from syncapp.choices import NotSyncingReason, SyncStatus
+from syncapp.choices import NotSyncingReason, SyncStatus, SyncTrigger
 from syncapp.models import Customer, HaloLink, Site
 from syncapp.selectors.customers import customer_table_rows, last_synced_at
 from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
 
 URL = reverse("syncapp:customer-list")
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
-# Session, user, the user's group and direct permissions, the open-run lookup, the last complete sync, the count and
-# the page itself.
-CUSTOMER_LIST_QUERIES = 8
+# Session, user, the user's group and direct permissions, the open-run lookup, the invoice export readiness counts,
+# the last finished run, the last complete sync, the count and the page itself.
+CUSTOMER_LIST_QUERIES = 10
 
 pytestmark = pytest.mark.django_db
 
@@ -94,10 +95,23 @@ def test_filters_matching_nothing_say_so_and_offer_to_clear(billing_client) -> N
     assert "Clear filters" in html
 
 
-def test_no_customers_at_all_points_to_the_gears(billing_client) -> None:
-    html = billing_client.get(URL).content.decode()
+def test_no_customers_at_all_points_to_the_gears(operator_client) -> None:
+    html = operator_client.get(URL).content.decode()
     assert "No customers yet" in html
     assert reverse("syncapp:sync-halopsa") in html
+
+
+def test_billing_staff_are_not_offered_a_sync_they_may_not_start(billing_client) -> None:
+    html = billing_client.get(URL).content.decode()
+    assert reverse("syncapp:sync-halopsa") not in html  # neither the gears item nor the empty state's button
+    assert 'aria-disabled="true"' in html and "needs the “Sync operators” role" in html
+
+
+def test_while_the_first_import_runs_the_empty_list_says_so(billing_client) -> None:
+    run = SyncRunFactory(status=SyncStatus.RUNNING, trigger=SyncTrigger.SCHEDULED, heartbeat_at=timezone.now())
+    html = billing_client.get(URL).content.decode()
+    assert "A sync (schedule) is importing the ticked HaloPSA clients now" in html
+    assert run.get_absolute_url() in html
 
 
 def test_sorts_by_sites_and_by_halopsa_id(billing_client) -> None:

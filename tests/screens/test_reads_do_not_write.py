@@ -57,6 +57,8 @@ def portal_data(settings) -> dict[str, int | list[int]]:
         "run-detail": open_run.pk,
         "run-progress": open_run.pk,
         "run-cancel": open_run.pk,
+        "run-changes-csv": finished.pk,
+        "customer-history-csv": linked.pk,
         "finished-run": finished.pk,
     }
 

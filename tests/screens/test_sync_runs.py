@@ -12,8 +12,9 @@ from tests.factories import CustomerFactory, FieldChangeFactory, SiteFactory, Sy
 
 CONFIRM = reverse("syncapp:sync-halopsa")
 RUNS = reverse("syncapp:run-list")
-# Session, user, group and user permissions, the run, the change count and page (a GET writes nothing).
-RUN_PAGE_QUERIES = 7
+# Session, user, group and user permissions, the run, the Extra Field labels, the change count and page (a GET
+# writes nothing).
+RUN_PAGE_QUERIES = 8
 
 pytestmark = pytest.mark.django_db
 
@@ -130,10 +131,10 @@ def test_a_finished_run_shows_its_summary_failures_and_no_refresh(billing_client
     response = billing_client.get(run_url(run))
     html = response.content.decode()
     assert 'http-equiv="refresh"' not in html and "run_progress.js" not in html
-    counts = {key: value for key, _, value in response.context["counts"]}
+    counts = {count["key"]: count["value"] for count in response.context["counts"]}
     assert counts["created"] == 3 and counts["updated"] == 2 and counts["unchanged"] == 7
     assert counts["deactivated"] == 1 and counts["failed"] == 1 and counts["sites_created"] == 4
-    assert "Broken Co (HaloPSA 77)" in html and "HaloPSA failed while answering client 77" in html
+    assert "Broken Co (77)" in html and "HaloPSA failed while answering client 77" in html
     assert "Partly succeeded" in html and "badge-warn" in html
 
 
@@ -231,7 +232,9 @@ def test_history_lists_runs_with_trigger_who_when_duration_status_and_counts(bil
     assert 'class="badge badge-ok" data-status="succeeded"' in html
     assert 'class="badge badge-bad" data-status="failed"' in html
     assert 'class="badge badge-info" data-status="running"' in html
-    assert '<b class="c-created">5</b>' in html
+    assert '<span class="c-created">Created <b>5</b></span>' in html
+    assert '<span class="c-updated">Updated <b>3</b></span>' in html
+    assert '<span class="zero">Possible duplicates <b>0</b></span>' in html  # every count, with its label
 
 
 def test_history_without_runs_explains_how_to_start_one(billing_client) -> None:

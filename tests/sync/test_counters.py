@@ -33,3 +33,10 @@ def test_the_progress_json_carries_every_counter() -> None:
     assert {counter.value: payload[counter.value] for counter in RunCounter} == {
         counter.value: n for n, counter in enumerate(RunCounter, start=1)
     }
+
+
+def test_every_counter_shows_once_on_the_run_pages() -> None:
+    from syncapp.run_counts import RUN_COUNTS
+
+    shown = [count.counter for count in RUN_COUNTS]
+    assert sorted(shown) == sorted(RunCounter) and len(shown) == len(set(shown))
