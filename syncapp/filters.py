@@ -1,9 +1,9 @@
 """django-filter filter sets of the customers list and of a sync run's change list."""
 
 import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
 
+from syncapp.forms import SafeTextInput
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
 
 YES_NO_ANY = {"empty_label": "Any"}
@@ -30,7 +30,7 @@ class CustomerFilter(django_filters.FilterSet):
         field_name="name",
         lookup_expr="icontains",
         label="Search by name",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
     linked = django_filters.ChoiceFilter(
         label="HaloPSA link",
@@ -70,6 +70,6 @@ class RunChangeFilter(django_filters.FilterSet):
         field_name="customer__name",
         lookup_expr="icontains",
         label="Customer",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
     field = django_filters.ChoiceFilter(label="Field", choices=history_field_choices, empty_label="All fields")

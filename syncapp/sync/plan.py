@@ -21,6 +21,7 @@ from syncapp.sync.diff import (
 )
 from syncapp.sync.mapping import ClientSource
 from syncapp.sync.normalise import name_key
+from syncapp.textclean import quote_value
 
 
 @dataclass
@@ -186,7 +187,9 @@ class PagePlanner:
                     self._plan_linked(client, link)
             except RecordRejected as error:
                 self.plan.counts["failed"] += 1
-                self.plan.failures.append({"halo_id": client.id, "name": client.name, "message": str(error)})
+                self.plan.failures.append(
+                    {"halo_id": client.id, "name": quote_value(client.name), "message": quote_value(str(error))}
+                )
         return self.plan
 
     # --- what the sync saw of every client ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from syncapp.filters import history_field_label
 from syncapp.models import SyncRun
 from syncapp.selectors.customers import halo_client_url
+from syncapp.textclean import clean_text
 
 register = template.Library()
 
@@ -76,3 +77,9 @@ def failure_rows(failures: Any) -> list[dict[str, str]]:
         else:
             rows.append({"what": "—", "reason": str(failure)})
     return rows
+
+
+@register.filter
+def without_controls(value: Any) -> str:
+    """The text with control characters removed, for showing back what someone typed or pasted."""
+    return clean_text(str(value)) if value not in (None, "") else ""

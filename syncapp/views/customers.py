@@ -28,7 +28,8 @@ from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
 from syncapp.sync.normalise import invalid_email_addresses
 from syncapp.tables import UNLINKED_WARNING, CustomerTable
-from syncapp.views.common import PAGE_SIZES, configure_table, page_size, paginate
+from syncapp.textclean import has_unsafe_characters, quote_value
+from syncapp.views.common import PAGE_SIZES, configure_table, filter_status, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
 
@@ -37,7 +38,9 @@ HISTORY_PAGE_SIZE = 25
 @permission_required("syncapp.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows())
-    table = configure_table(request, CustomerTable(customer_filter.qs))
+    status = filter_status(customer_filter)
+    rows = customer_filter.queryset.none() if status == 400 else customer_filter.qs
+    table = configure_table(request, CustomerTable(rows))
     filtered = any(request.GET.get(name) for name in customer_filter.filters)
     return render(
         request,
@@ -51,6 +54,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
         },
+        status=status,
     )
 
 
@@ -79,6 +83,10 @@ def _render_customer(
     if form is None:
         form = CustomerFieldsForm(initial=model_to_dict(customer, fields=editable), editable=editable)
     field = request.GET.get("field", "")
+    if has_unsafe_characters(field):
+        # PostgreSQL refuses NUL in a query; say what was wrong and show the whole history instead.
+        messages.error(request, f"“{quote_value(field, 60)}” is not a field of this customer's history.")
+        field, status = "", 400
     history_page = paginate(
         request, customer_history(customer=customer, field=field), per_page=HISTORY_PAGE_SIZE, param="history_page"
     )

@@ -22,7 +22,7 @@ from syncapp.selectors.runs import (
 )
 from syncapp.services.runs import abandon_stale_sync_runs, sync_run_request
 from syncapp.tables import RunChangeTable, SyncRunTable
-from syncapp.views.common import configure_table
+from syncapp.views.common import configure_table, filter_status
 
 # The counters the run page and its JSON show, in the order staff read them.
 RUN_COUNTS = (
@@ -116,7 +116,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     abandon_stale_sync_runs()
     run = sync_run_for_page(pk=pk)
     change_filter = RunChangeFilter(request.GET or None, queryset=sync_run_changes(run=run))
-    table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50)
+    status = filter_status(change_filter)
+    rows = change_filter.queryset.none() if status == 400 else change_filter.qs
+    table = configure_table(request, RunChangeTable(rows), per_page=50)
     progress = run_progress_payload(run)
     return render(
         request,
@@ -130,6 +132,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "table": table,
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
         },
+        status=status,
     )
 
 
