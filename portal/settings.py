@@ -147,6 +147,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than the hard time limit below, so a running task is never redelivered while it is still alive.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a fix: a worker no longer exits when Redis restarts during a task.
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_RESULT_BACKEND = None  # the page polls the SyncRun row, never Celery results
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -183,6 +186,9 @@ HALO_MAX_RETRIES = env.int("HALO_MAX_RETRIES", default=5)
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
+# A queued run no worker has claimed for this long gets its task sent again by beat's tick (a broker restarted
+# without persistence loses queued messages); must be well under SYNC_STALE_AFTER_SECONDS.
+SYNC_RESEND_AFTER_SECONDS = env.int("SYNC_RESEND_AFTER_SECONDS", default=90)
 # How often a running sync beats its heartbeat, also while HaloPSA's pacing holds it between pages.
 SYNC_HEARTBEAT_SECONDS = env.int("SYNC_HEARTBEAT_SECONDS", default=30)
 # How long one task slice may run before it checkpoints and re-queues the rest of the sync.

@@ -7,7 +7,12 @@ from django.conf import settings
 
 from syncapp.exceptions import SyncRunNotClaimable
 from syncapp.halo import HaloError
-from syncapp.services.runs import scheduled_sync_request_if_due, sync_run_execute, sync_run_fail
+from syncapp.services.runs import (
+    resend_unclaimed_sync_runs,
+    scheduled_sync_request_if_due,
+    sync_run_execute,
+    sync_run_fail,
+)
 
 logger = logging.getLogger("syncapp.sync")
 
@@ -37,6 +42,7 @@ def run_halo_sync(self, run_id: int, resume: bool = False) -> str:
 
 @shared_task(name="syncapp.tasks.scheduled_sync_tick")
 def scheduled_sync_tick() -> str:
-    """Celery beat's periodic tick: queue "HaloPSA Product Sync" when the database schedule says it is due."""
+    """Celery beat's periodic tick: re-send lost tasks of queued runs, then queue the scheduled sync when it is due."""
+    resend_unclaimed_sync_runs()
     run = scheduled_sync_request_if_due()
     return f"queued run #{run.pk}" if run else "not due"

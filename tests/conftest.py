@@ -81,7 +81,13 @@ def _database_url_of_test_database() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subprocess.Popen]:
+def worker_options() -> list[str]:
+    """The worker's pool and event options: one quiet solo process here; the fault tests run as production does."""
+    return ["--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, halo_sim, settings, worker_options) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process on the test database and broker, pointed at the test simulator."""
     from portal.celery import app
 
@@ -104,13 +110,9 @@ def celery_worker_process(transactional_db, halo_sim, settings) -> Iterator[subp
         "-A",
         "portal",
         "worker",
-        "--pool",
-        "solo",
+        *worker_options,
         "--loglevel",
         "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
         "--hostname",
         f"test-{os.getpid()}@%h",
     ]
