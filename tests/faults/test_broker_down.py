@@ -15,6 +15,8 @@ from tests.factories import SyncRunFactory
 
 CONFIRM = reverse("syncapp:sync-halopsa")
 
+pytestmark = pytest.mark.faults
+
 
 @pytest.mark.django_db(transaction=True)
 def test_confirm_with_the_broker_down_says_the_queue_is_unavailable_and_leaves_no_open_run(
