@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from syncapp.filters import history_field_label
 from syncapp.models import SyncRun
 from syncapp.selectors.customers import halo_client_url
-from syncapp.textclean import clean_text
+from syncapp.textclean import clean_text, quote_value
 
 register = template.Library()
 
@@ -71,11 +71,12 @@ def failure_rows(failures: Any) -> list[dict[str, str]]:
         if isinstance(failure, dict):
             name = failure.get("name") or failure.get("customer") or failure.get("halo_name") or ""
             halo_id = failure.get("halo_id") or failure.get("client_id") or failure.get("id")
-            what = " ".join(part for part in (str(name), f"(HaloPSA {halo_id})" if halo_id else "") if part)
+            name = quote_value(str(name))  # control characters escaped, at most ~200 characters
+            what = " ".join(part for part in (name, f"(HaloPSA {halo_id})" if halo_id else "") if part)
             reason = failure.get("reason") or failure.get("error") or failure.get("message") or ""
-            rows.append({"what": what or "—", "reason": str(reason)})
+            rows.append({"what": what or "—", "reason": quote_value(str(reason))})
         else:
-            rows.append({"what": "—", "reason": str(failure)})
+            rows.append({"what": "—", "reason": quote_value(str(failure))})
     return rows
 
 

@@ -68,3 +68,14 @@ def test_a_poisoned_halopsa_reference_is_refused(billing_client, value) -> None:
     )
     assert response.status_code == 400
     assert "\x00" not in response.content.decode() and "\x1b" not in response.content.decode()
+
+
+def test_a_run_page_shows_stored_failures_escaped_and_short(billing_client) -> None:
+    run = SyncRunFactory(
+        status="partial",
+        failed_count=1,
+        failures=[{"halo_id": 7, "name": "Bad\x00" + "y" * 5000, "message": "z" * 900}],
+    )
+    html = billing_client.get(reverse("syncapp:run-detail", args=[run.pk])).content.decode()
+    assert "\x00" not in html and "Bad\\x00" in html
+    assert "y" * 300 not in html and "z" * 300 not in html
