@@ -214,6 +214,9 @@ HALO_RATE_LIMIT = env.int("HALO_RATE_LIMIT", default=300)
 HALO_TIMEOUT = env.float("HALO_TIMEOUT", default=30.0)
 # Retries of one HaloPSA request on 429, 5xx or a dropped connection, with capped, jittered back-off.
 HALO_MAX_RETRIES = env.int("HALO_MAX_RETRIES", default=5)
+# Total seconds for a HaloPSA check a person waits for ("Test account access", the matching screen's id check,
+# halo_check), retries included; well under gunicorn's --timeout (30 s) so a slow HaloPSA gets a plain message.
+HALO_INTERACTIVE_BUDGET_SECONDS = env.float("HALO_INTERACTIVE_BUDGET_SECONDS", default=10.0)
 # Plain-http HaloPSA URLs are accepted only for loopback (the simulator) and only when this or DEBUG is on.
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).

@@ -28,6 +28,9 @@ class HaloSettings:
     max_retries: int = 5
     backoff_cap: float = 60.0
     allow_http: bool = False
+    # Seconds all calls of one client may take together (retries and waits included); None: no limit. Set for
+    # checks a person waits for, so they end well before the web server's own timeout.
+    total_budget: float | None = None
 
     def __post_init__(self) -> None:
         # Trailing slashes would otherwise produce "//api/Client"; frozen, so set through object.
@@ -47,6 +50,10 @@ class HaloSettings:
             raise HaloConfigError("The HaloPSA scope (HALO_SCOPE) is empty; use 'all' or a narrower scope.")
         if self.rate_limit < 1 or self.rate_window <= 0:
             raise HaloConfigError("The HaloPSA rate limit must allow at least one request per window.")
+        if self.total_budget is not None and self.total_budget <= 0:
+            raise HaloConfigError(
+                "The time limit for HaloPSA checks (HALO_INTERACTIVE_BUDGET_SECONDS) must be positive."
+            )
         if self.timeout <= 0 or self.max_retries < 0 or self.backoff_cap < 0:
             raise HaloConfigError("The HaloPSA timeout must be positive and the retry settings not negative.")
         return self
@@ -101,7 +108,7 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
     """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete.
 
     `interactive`: a person is waiting on a page for the answer, so retry once at most rather than back off for
-    half a minute as a background sync may.
+    half a minute as a background sync may, and give up after HALO_INTERACTIVE_BUDGET_SECONDS in all.
     """
     from django.conf import settings
 
@@ -117,5 +124,6 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
         rate_limit=_number(settings, "HALO_RATE_LIMIT", 300, int),
         timeout=_number(settings, "HALO_TIMEOUT", 30.0, float),
         max_retries=min(retries, 1) if interactive else retries,
+        total_budget=_number(settings, "HALO_INTERACTIVE_BUDGET_SECONDS", 10.0, float) if interactive else None,
         allow_http=bool(settings.DEBUG or getattr(settings, "HALO_ALLOW_HTTP_LOOPBACK", False)),
     ).validate()

@@ -120,6 +120,7 @@ class HaloTransport:
         self._jitter = jitter
         self._limiter = RollingWindowLimiter(settings.rate_limit, settings.rate_window, clock=clock, sleep=sleep)
         self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
+        self._deadline: float | None = None  # set by the first request when settings.total_budget is set
         self._token: str | None = None
         self._renew_at = 0.0
         # Earlier tokens too, so one echoed back in an error body after a renewal is still redacted.
@@ -167,12 +168,39 @@ class HaloTransport:
                 text = text.replace(secret, REDACTED)
         return text
 
-    def _pause(self, attempt: int, route: str, reason: str, retry_after: float | None) -> None:
+    def _remaining(self) -> float | None:
+        """Seconds left of the total budget (starting it on first use); None when there is no budget."""
+        budget = self.settings.total_budget
+        if budget is None:
+            return None
+        if self._deadline is None:
+            self._deadline = self._clock() + budget
+        return self._deadline - self._clock()
+
+    def _too_slow(self, url: str) -> HaloUnavailable:
+        budget = self.settings.total_budget
+        return HaloUnavailable(
+            f"HaloPSA at {origin_of(url)} is slow: it did not answer within {budget:g} seconds, the limit for a "
+            "check made while you wait. Try again in a few minutes; a sync in the background waits longer."
+        )
+
+    def _call_timeout(self, url: str) -> tuple[float, float]:
+        remaining = self._remaining()
+        if remaining is None:
+            return self._timeout
+        if remaining <= 0:
+            raise self._too_slow(url)
+        return (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
+
+    def _pause(self, attempt: int, route: str, reason: str, retry_after: float | None, url: str = "") -> None:
         if retry_after is not None:
             # A rolling window never needs a longer wait than the window itself.
             delay = min(retry_after, max(self.settings.rate_window, self.settings.backoff_cap))
         else:
             delay = backoff_delay(attempt, cap=self.settings.backoff_cap, jitter=self._jitter())
+        remaining = self._remaining()
+        if remaining is not None and delay >= remaining:
+            raise self._too_slow(url)  # waiting would outlast the budget: say so now rather than after it
         self.stats.retries += 1
         logger.warning(
             "HaloPSA %s %s; retry %d of %d in %.1f s", route, reason, attempt + 1, self.settings.max_retries, delay
@@ -221,6 +249,7 @@ class HaloTransport:
                 self.ensure_token()
                 headers["Authorization"] = f"Bearer {self._token}"
             self.stats.waited_seconds += self._limiter.acquire()
+            timeout = self._call_timeout(url)
             self.stats.requests[label] += 1
             if not authenticated:
                 self.stats.token_requests += 1
@@ -231,18 +260,20 @@ class HaloTransport:
                     params=params,
                     data=data,
                     headers=headers,
-                    timeout=self._timeout,
+                    timeout=timeout,
                     # A redirect is never expected: following one could leak the secret or land on a login page.
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
+                if isinstance(exc, requests.exceptions.Timeout) and timeout != self._timeout:
+                    raise self._too_slow(url) from exc  # the budget, not HALO_TIMEOUT, cut this call short
                 reason = describe_transport_failure(exc, self.settings.timeout)
                 # A certificate or a malformed URL will not fix itself; a dropped connection or a timeout may.
                 retryable = isinstance(exc, RETRYABLE_TRANSPORT_ERRORS) and not isinstance(
                     exc, requests.exceptions.SSLError
                 )
                 if retryable and retries < self.settings.max_retries:
-                    self._pause(retries, label, f"failed: {reason}", None)
+                    self._pause(retries, label, f"failed: {reason}", None, url)
                     retries += 1
                     continue
                 suffix = f" (gave up after {retries} retries)" if retries else ""
@@ -258,7 +289,7 @@ class HaloTransport:
                     self.stats.rate_limited += 1
                 if retries < self.settings.max_retries:
                     retry_after = server_wait_seconds(response.headers)
-                    self._pause(retries, label, f"answered HTTP {status}", retry_after)
+                    self._pause(retries, label, f"answered HTTP {status}", retry_after, url)
                     retries += 1
                     continue
             elif authenticated and status in (400, 401) and not renewed:

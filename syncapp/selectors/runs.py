@@ -44,3 +44,21 @@ def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
         .select_related("customer", "site")
         .order_by("customer__name", "customer_id", "site_id", "field", "id")
     )
+
+
+def ticked_clients_note() -> str:
+    """How many HaloPSA clients were ticked when a sync last read them, for the access check (which reads one page)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from syncapp.models import HaloClientEntry
+
+    last = (
+        SyncRun.objects.filter(status__in=(SyncStatus.SUCCEEDED, SyncStatus.PARTIAL), dry_run=False)
+        .order_by("-finished_at")
+        .first()
+    )
+    if last is None or last.finished_at is None:
+        return "ticked clients are counted by the first sync"
+    ticked = HaloClientEntry.objects.filter(is_ticked=True).count()
+    return f"{ticked:,} ticked at the last sync ({date_format(timezone.localtime(last.finished_at), 'j M Y, H:i')})"

@@ -15,7 +15,7 @@ from syncapp.halo import (
     halo_settings_from_django,
     run_access_check,
 )
-from syncapp.selectors.runs import sync_schedule
+from syncapp.selectors.runs import sync_schedule, ticked_clients_note
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
 from syncapp.views.common import administrators_only
@@ -103,5 +103,5 @@ def connection_test(request: HttpRequest) -> HttpResponse:
     except HaloError as error:
         check = {"ok": False, "message": describe_access_failure(error)}
     else:
-        check = {"ok": True, "message": describe_access_check(result, used)}
+        check = {"ok": True, "message": describe_access_check(result, used, ticked_clients_note())}
     return _render_connection(request, check=check)
