@@ -35,10 +35,10 @@ def _rename(halo_sim, ids: list[int], suffix: str) -> None:
 
 
 # Queries of one whole run of a single page of clients in which something changed. Around the page (19): closing
-# stale runs (2), looking for an open run before inserting (1), the run's insert in a savepoint (3), claim (2), four stage updates, the run's context (unlinked
-# customers, duplicate decisions), the missing-links read and its count, closing the run (3). The page (11): four
-# reads (links, the changed clients' customers and sites, the directory), then in one savepoint pair the customer,
-# link and directory updates, the history insert and the progress.
+# stale runs (2), looking for an open run before inserting (1), the run's insert in a savepoint (3), claim (2), four
+# stage updates, the run's context (unlinked customers, duplicate decisions), the missing-links read and its count,
+# closing the run (3). The page (11): four reads (links, the changed clients' customers and sites, the directory),
+# then in one savepoint pair the customer, link and directory updates, the history insert and the progress.
 QUERIES_PER_CHANGED_PAGE = 11
 QUERIES_FOR_ONE_CHANGED_PAGE = 19 + QUERIES_PER_CHANGED_PAGE
 
