@@ -1,6 +1,7 @@
 """Portal settings: one module, configured from the environment (django-environ) with embedded defaults."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "syncapp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +47,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -91,6 +97,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Sign-in throttling (django-axes): the portal's and the admin's login share it --------------------------------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# After this many failed sign-ins a user name, and separately an address, is locked out for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip_address"
+# How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: the address is REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "syncapp:customer-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -127,6 +145,20 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts and styles only from the portal's own static files, never inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 
 # --- Celery -----------------------------------------------------------------------------------------------------
@@ -144,13 +176,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # to a second to every webhook's latency (measured in bench/webhook_bench.py). A listdir per tick is cheap.
         "polling_interval": 0.2,
     }
-    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"  # the filesystem transport, publishing atomically
+    CELERY_BROKER_TRANSPORT = "portal.broker:FilesystemTransport"  # publishing atomically
     # The filesystem transport expects its folders to exist.
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than the hard time limit below, so a running task is never redelivered while it is still alive.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a fix: a worker no longer exits when Redis restarts during a task.
+    CELERY_BROKER_TRANSPORT = "portal.broker:RedisTransport"
 CELERY_RESULT_BACKEND = None  # the page polls the SyncRun row, never Celery results
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -193,10 +228,16 @@ HALO_BUDGET_FILE = env.str("HALO_BUDGET_FILE", default=str(VAR_DIR / "halo-budge
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if HALO_BUDGET_CACHE_URL:
     CACHES["halo-budget"] = env.cache_url_config(HALO_BUDGET_CACHE_URL)
+# Total seconds for a HaloPSA check a person waits for ("Test account access", the matching screen's id check,
+# halo_check), retries included; well under gunicorn's --timeout (30 s) so a slow HaloPSA gets a plain message.
+HALO_INTERACTIVE_BUDGET_SECONDS = env.float("HALO_INTERACTIVE_BUDGET_SECONDS", default=10.0)
 # Plain-http HaloPSA URLs are accepted only for loopback (the simulator) and only when this or DEBUG is on.
 HALO_ALLOW_HTTP_LOOPBACK = env.bool("HALO_ALLOW_HTTP_LOOPBACK", default=False)
 # Seconds without a heartbeat after which a queued or running sync is considered abandoned (its worker died).
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
+# A queued run no worker has claimed for this long gets its task sent again by beat's tick (a broker restarted
+# without persistence loses queued messages); must be well under SYNC_STALE_AFTER_SECONDS.
+SYNC_RESEND_AFTER_SECONDS = env.int("SYNC_RESEND_AFTER_SECONDS", default=90)
 # How often a running sync beats its heartbeat, also while HaloPSA's pacing holds it between pages.
 SYNC_HEARTBEAT_SECONDS = env.int("SYNC_HEARTBEAT_SECONDS", default=30)
 # A running sync without a heartbeat this long lost its worker: the next worker to get its task takes it over and

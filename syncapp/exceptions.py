@@ -22,6 +22,18 @@ class SyncAlreadyRunning(PortalError):
         super().__init__(f"A HaloPSA sync is already running since {since} (run #{run.pk}).")
 
 
+class TaskQueueUnavailable(PortalError):
+    """The broker could not take a sync's task; the run was closed as failed rather than left queued."""
+
+    message = (
+        "The task queue is unavailable, so the sync could not be started. Please try again in a few minutes; "
+        "if this keeps happening, tell an administrator (the Celery broker, e.g. Redis, is not answering)."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+
 class SyncRunNotClaimable(PortalError):
     """A worker tried to start a run it may not take: closed, or another live worker holds it (`busy`)."""
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from syncapp.choices import ChangeAction, ChangeOrigin, ExportBlock
+from syncapp.forms import SafeTextInput
 from syncapp.selectors.readiness import EXPORT_BLOCK_CONDITIONS
 from syncapp.sync.diff import ACTIVE, INACTIVE
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
@@ -39,7 +40,7 @@ class CustomerFilter(django_filters.FilterSet):
         field_name="name",
         lookup_expr="icontains",
         label="Search by name",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
     linked = django_filters.ChoiceFilter(
         label="HaloPSA link",
@@ -112,7 +113,7 @@ class RunChangeFilter(django_filters.FilterSet):
         field_name="customer__name",
         lookup_expr="icontains",
         label="Customer",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
     record = django_filters.ChoiceFilter(label="Of", choices=RECORD_CHOICES, method="filter_record", empty_label="All")
     what = django_filters.ChoiceFilter(label="What", choices=WHAT_CHOICES, method="filter_what", empty_label="Any")

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 
 from syncapp.models import SCHEDULE_MIN_INTERVAL_MINUTES, Customer, Site, SyncSchedule
 from syncapp.sync.normalise import invalid_email_addresses, normalise_email_list
+from syncapp.textclean import clean_text, has_unsafe_characters, quote_value
 
 # HaloPSA client ids are positive database integers; anything larger is a typo, never a client.
 MAX_HALO_ID = 2_147_483_647
@@ -40,12 +41,38 @@ def parse_halo_reference(text: str) -> int:
         )
     else:
         raise forms.ValidationError(
-            f"“{text}” is not a HaloPSA client id: an id is a whole number such as 123.", code="not_numeric"
+            f"“{quote_value(text, 60)}” is not a HaloPSA client id: an id is a whole number such as 123.",
+            code="not_numeric",
         )
     halo_id = int(value)
     if not 0 < halo_id <= MAX_HALO_ID:
         raise forms.ValidationError(f"{halo_id} is not a valid HaloPSA client id.", code="out_of_range")
     return halo_id
+
+
+class SafeTextInput(forms.TextInput):
+    """A text box that shows a refused value again without its control characters (never raw NUL on a page)."""
+
+    def format_value(self, value: object) -> str | None:
+        text = super().format_value(value)
+        return clean_text(text) if text else text
+
+
+def refuse_control_characters(value: str) -> None:
+    """Refuse text holding control characters other than tab and newline (Django already refuses NUL itself)."""
+    if has_unsafe_characters(value):
+        raise forms.ValidationError(
+            "Control characters are not allowed here; retype the value rather than pasting it.", code="control"
+        )
+
+
+def refuse_unsafe_text(form: forms.BaseForm) -> None:
+    """Every text field of the form refuses control characters and shows a refused value again without them."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            field.validators.append(refuse_control_characters)
+            if type(field.widget) is forms.TextInput:
+                field.widget = SafeTextInput(attrs=field.widget.attrs)
 
 
 class HaloReferenceForm(forms.Form):
@@ -56,7 +83,7 @@ class HaloReferenceForm(forms.Form):
         max_length=500,
         required=False,
         help_text="For example 123, or https://yourcompany.halopsa.com/customers?clientid=123",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
+        widget=SafeTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
     )
 
     def clean_halo_reference(self) -> int:
@@ -97,6 +124,7 @@ class CustomerFieldsForm(forms.ModelForm):
         for name in list(self.fields):
             if name not in editable:
                 del self.fields[name]
+        refuse_unsafe_text(self)
 
     def _clean_email_field(self, name: str) -> str:
         value = self.cleaned_data.get(name, "")
@@ -147,6 +175,7 @@ class SiteFieldsForm(forms.ModelForm):
         for name in list(self.fields):
             if name not in editable:
                 del self.fields[name]
+        refuse_unsafe_text(self)
 
     def changed_values(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.changed_data}

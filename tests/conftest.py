@@ -96,7 +96,14 @@ def _database_url_of_test_database() -> str:
 class CeleryWorker:
     """A real `celery worker` process on the test database and broker; its output is kept in `log_lines`."""
 
-    def __init__(self, settings, *, pool: str = "solo", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings,
+        *,
+        pool: str | None = None,
+        options: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -119,15 +126,11 @@ class CeleryWorker:
             "-A",
             "portal",
             "worker",
-            "--pool",
-            pool,
+            *(["--pool", pool, "--without-gossip", "--without-mingle", "--without-heartbeat"] if pool else options),
             "--concurrency",
             "1",
             "--loglevel",
             "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
             "--hostname",
             f"test-{os.getpid()}-{id(self)}@%h",
         ]
@@ -161,15 +164,21 @@ class CeleryWorker:
 
 
 @pytest.fixture
-def celery_worker_factory(transactional_db, halo_sim, settings) -> Iterator:
-    """Start real worker processes (`start(pool=...)`); every one still running is stopped at the end."""
+def worker_options() -> list[str]:
+    """The worker's pool and event options: one quiet solo process here; the fault tests run as production does."""
+    return ["--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db, halo_sim, settings, worker_options) -> Iterator:
+    """Start real worker processes (`start(pool=...)`, else `worker_options`); all still running stop at the end."""
     from portal.celery import app
 
     app.control.purge()  # stale messages from earlier sessions must not reach these workers
     started: list[CeleryWorker] = []
 
     def start(**kwargs) -> CeleryWorker:
-        worker = CeleryWorker(settings, **kwargs)
+        worker = CeleryWorker(settings, **({"options": worker_options} | kwargs))
         started.append(worker)
         return worker
 

@@ -10,16 +10,18 @@ from .records import AccessCheck
 from .settings import HaloSettings, halo_settings_from_django
 
 
-def describe_access_check(check: AccessCheck, settings: HaloSettings) -> str:
-    """One line: "HaloPSA access OK: https://x tenant demo; Datagate field id 142; 1,234 clients, 812 ticked."."""
+def describe_access_check(check: AccessCheck, settings: HaloSettings, ticked_note: str = "") -> str:
+    """One line: "HaloPSA access OK: https://x tenant demo; Datagate field id 142; 1,234 clients[, ticked_note]."."""
     where = settings.resource_url + (f" tenant {settings.tenant}" if settings.tenant else "")
-    line = (
-        f"HaloPSA access OK: {where}; Datagate field id {check.datagate_field_id}; "
-        f"{check.client_count:,} clients, {check.ticked_count:,} ticked."
-    )
+    counts = f"{check.client_count:,} clients"
+    if check.ticked_count is not None:
+        counts += f", {check.ticked_count:,} ticked"
+    elif ticked_note:
+        counts += f", {ticked_note}"
+    line = f"HaloPSA access OK: {where}; Datagate field id {check.datagate_field_id}; {counts}."
     if check.detail_fallback:
         line += (
-            " Note: this HaloPSA ignores include_custom_fields, so every client had to be read one by one;"
+            " Note: this HaloPSA ignores include_custom_fields, so during syncs every client must be read one by one;"
             " syncs will be slow."
         )
     return line
@@ -30,7 +32,7 @@ def describe_access_failure(error: HaloError) -> str:
     return f"HaloPSA check failed: {error}"
 
 
-def access_check_as_dict(check: AccessCheck, settings: HaloSettings) -> dict[str, Any]:
+def access_check_as_dict(check: AccessCheck, settings: HaloSettings, ticked_note: str = "") -> dict[str, Any]:
     """A JSON-ready summary of a successful check (never the secret)."""
     return {
         "ok": True,
@@ -42,7 +44,7 @@ def access_check_as_dict(check: AccessCheck, settings: HaloSettings) -> dict[str
         "ticked_count": check.ticked_count,
         "detail_fallback": check.detail_fallback,
         "request_count": check.request_count,
-        "message": describe_access_check(check, settings),
+        "message": describe_access_check(check, settings, ticked_note),
     }
 
 

@@ -316,19 +316,28 @@ class HaloClient:
     # The "Test account access" check --------------------------------------------------------------------------
 
     def check_access(self) -> AccessCheck:
-        """Token, CFDatagate, and a full count of clients and ticked clients; raises a HaloError on any problem."""
+        """Token, CFDatagate, and one page of the client list; raises a HaloError on any problem.
+
+        One page proves the listing works and its record_count is the number of clients; paging through every
+        client would take minutes on a big tenant while a person waits (the ticked ones are counted by syncs).
+        """
         self.authenticate()
         custom_fields = self.discover_custom_fields()
-        detail_calls_before = self.stats.detail_calls
-        client_count = ticked_count = 0
-        for client in self.iter_clients(custom_fields=custom_fields):
-            client_count += 1
-            ticked_count += client.datagate_ticked
+        params = {
+            **_listing_params(include_inactive=True),
+            "page_size": 1,
+            "page_no": 1,
+            "include_custom_fields": ",".join(str(field_id) for field_id in custom_fields.all_ids),
+        }
+        body = self._request("/api/Client", route="/api/Client", what="the client list", params=params)
+        record_count, rows = parse_listing(body, CLIENTS_KEY, "client list")
+        first = [parse_client(row, datagate_field_id=custom_fields.datagate_field_id) for row in rows[:1]]
         return AccessCheck(
             datagate_field_id=custom_fields.datagate_field_id,
-            client_count=client_count,
-            ticked_count=ticked_count,
-            detail_fallback=self.stats.detail_calls > detail_calls_before,
+            client_count=record_count,
+            ticked_count=None,
+            # A row without CFDatagate means this HaloPSA ignores include_custom_fields: syncs read each client.
+            detail_fallback=bool(first) and not first[0].has_custom_field(custom_fields.datagate_field_id),
             extra_field_ids=custom_fields.extra_field_ids,
             request_count=self.stats.total_requests,
         )

@@ -8,6 +8,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from syncapp.textclean import clean_text, quote_value
+
 from .errors import HaloBadResponse
 from .records import CustomFieldDefinition, CustomFieldValue, HaloAddress, HaloClientRecord, HaloSiteRecord
 
@@ -24,15 +26,17 @@ NULL_DATE_YEARS = (1, 1900)
 
 
 def _text(value: Any) -> str:
+    # Every text HaloPSA sends passes here: NUL, other control characters and lone surrogates are cleaned away, so
+    # one poisoned value can never fail a page's database write (PostgreSQL refuses NUL; UTF-8 refuses surrogates).
     if type(value) is str:  # the common case first: this runs for every field of tens of thousands of rows
-        return value.strip()
+        return clean_text(value).strip()
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
         return "Yes" if value else ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def as_int(value: Any) -> int | None:
@@ -88,7 +92,7 @@ def _row_id(row: Any, what: str) -> int:
         raise HaloBadResponse(f"HaloPSA sent a {what} that is not a JSON object ({type(row).__name__}).")
     row_id = as_int(row.get("id"))
     if row_id is None:
-        raise HaloBadResponse(f"HaloPSA sent a {what} without a whole-number id ({row.get('id')!r}).")
+        raise HaloBadResponse(f"HaloPSA sent a {what} without a whole-number id ({quote_value(repr(row.get('id')))}).")
     return row_id
 
 
@@ -163,7 +167,9 @@ def parse_site(row: Any) -> HaloSiteRecord:
     site_id = _row_id(row, "site")
     client_id = as_int(row.get("client_id"))
     if client_id is None:
-        raise HaloBadResponse(f"HaloPSA sent site {site_id} without a client id ({row.get('client_id')!r}).")
+        raise HaloBadResponse(
+            f"HaloPSA sent site {site_id} without a client id ({quote_value(repr(row.get('client_id')))})."
+        )
     return HaloSiteRecord(
         id=site_id,
         name=_text(row.get("name")),
@@ -243,7 +249,7 @@ def parse_token(body: Any) -> tuple[str, float | None]:
 
 
 def _one_line(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", clean_text(text)).strip()
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 

@@ -119,7 +119,7 @@ class AccessCheck:
 
     datagate_field_id: int
     client_count: int
-    ticked_count: int
+    ticked_count: int | None  # None: not counted live (the access check reads one page only)
     detail_fallback: bool
     extra_field_ids: tuple[int, ...] = ()
     request_count: int = 0

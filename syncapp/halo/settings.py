@@ -39,6 +39,9 @@ class HaloSettings:
     interactive_max_wait: float = 5.0
     # Slots per window background work leaves for interactive calls; None: a tenth of the limit.
     interactive_reserve: int | None = None
+    # Seconds all calls of one client may take together (retries and waits included); None: no limit. Set for
+    # checks a person waits for, so they end well before the web server's own timeout.
+    total_budget: float | None = None
 
     def __post_init__(self) -> None:
         # Trailing slashes would otherwise produce "//api/Client"; frozen, so set through object.
@@ -60,6 +63,10 @@ class HaloSettings:
             raise HaloConfigError("The HaloPSA rate limit must allow at least one request per window.")
         if self.rate_limit_patience < 0 or self.interactive_max_wait < 0:
             raise HaloConfigError("The HaloPSA rate-limit patience (HALO_RATE_LIMIT_PATIENCE) must not be negative.")
+        if self.total_budget is not None and self.total_budget <= 0:
+            raise HaloConfigError(
+                "The time limit for HaloPSA checks (HALO_INTERACTIVE_BUDGET_SECONDS) must be positive."
+            )
         if self.timeout <= 0 or self.max_retries < 0 or self.backoff_cap < 0:
             raise HaloConfigError("The HaloPSA timeout must be positive and the retry settings not negative.")
         return self
@@ -118,7 +125,8 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
     """Build validated HaloSettings from django.conf.settings (HALO_*); raise HaloConfigError when incomplete.
 
     `interactive`: a person is waiting on a page for the answer, so retry once at most rather than back off for
-    half a minute as a background sync may, go first in the shared budget, and never wait more than a few seconds.
+    half a minute as a background sync may, go first in the shared budget, never wait more than a few seconds, and
+    give up after HALO_INTERACTIVE_BUDGET_SECONDS in all.
     """
     from django.conf import settings
 
@@ -138,5 +146,6 @@ def halo_settings_from_django(*, interactive: bool = False) -> HaloSettings:
         interactive=interactive,
         timeout=_number(settings, "HALO_TIMEOUT", float),
         max_retries=min(retries, 1) if interactive else retries,
+        total_budget=_number(settings, "HALO_INTERACTIVE_BUDGET_SECONDS", float) if interactive else None,
         allow_http=bool(settings.DEBUG or settings.HALO_ALLOW_HTTP_LOOPBACK),
     ).validate()

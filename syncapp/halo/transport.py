@@ -135,8 +135,10 @@ class HaloTransport:
             jitter=jitter,
             stats=stats,
             on_wait=on_wait,
+            before_wait=self._check_wait,
         )
         self._timeout = (min(settings.timeout, CONNECT_TIMEOUT_CAP), settings.timeout)
+        self._deadline: float | None = None  # set by the first request when settings.total_budget is set
         self._token: str | None = None
         self._renew_at = 0.0
         # Earlier tokens too, so one echoed back in an error body after a renewal is still redacted.
@@ -198,6 +200,36 @@ class HaloTransport:
                 text = text.replace(secret, REDACTED)
         return text
 
+    def _remaining(self) -> float | None:
+        """Seconds left of the total budget (starting it on first use); None when there is no budget."""
+        budget = self.settings.total_budget
+        if budget is None:
+            return None
+        if self._deadline is None:
+            self._deadline = self._clock() + budget
+        return self._deadline - self._clock()
+
+    def _check_wait(self, seconds: float) -> None:
+        """Refuse a wait that would outlast the time limit of a check a person waits for: say so now instead."""
+        remaining = self._remaining()
+        if remaining is not None and seconds >= remaining:
+            raise self._too_slow(self.settings.resource_url)
+
+    def _too_slow(self, url: str) -> HaloUnavailable:
+        budget = self.settings.total_budget
+        return HaloUnavailable(
+            f"HaloPSA at {origin_of(url)} is slow: it did not answer within {budget:g} seconds, the limit for a "
+            "check made while you wait. Try again in a few minutes; a sync in the background waits longer."
+        )
+
+    def _call_timeout(self, url: str) -> tuple[float, float]:
+        remaining = self._remaining()
+        if remaining is None:
+            return self._timeout
+        if remaining <= 0:
+            raise self._too_slow(url)
+        return (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
+
     def request(
         self,
         method: str,
@@ -239,6 +271,7 @@ class HaloTransport:
                 self.ensure_token()
                 headers["Authorization"] = f"Bearer {self._token}"
             slot = self.pacer.take_slot()
+            timeout = self._call_timeout(url)
             self.stats.requests[label] += 1
             if not authenticated:
                 self.stats.token_requests += 1
@@ -249,12 +282,14 @@ class HaloTransport:
                     params=params,
                     data=data,
                     headers=headers,
-                    timeout=self._timeout,
+                    timeout=timeout,
                     # A redirect is never expected: following one could leak the secret or land on a login page.
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 self.pacer.budget.settle(slot, self._clock())
+                if isinstance(exc, requests.exceptions.Timeout) and timeout != self._timeout:
+                    raise self._too_slow(url) from exc  # the time limit, not HALO_TIMEOUT, cut this call short
                 reason = describe_transport_failure(exc, self.settings.timeout)
                 # A certificate or a malformed URL will not fix itself; a dropped connection or a timeout may.
                 retryable = isinstance(exc, RETRYABLE_TRANSPORT_ERRORS) and not isinstance(

@@ -37,8 +37,10 @@ class Pacer:
         jitter: Callable[[], float],
         stats: ClientStats,
         on_wait: Callable[[WaitNotice | None], None] | None = None,
+        before_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.before_wait = before_wait  # may refuse a wait by raising (a person's check has a time limit)
         self.budget = budget
         self.stats = stats
         self.on_wait = on_wait
@@ -51,6 +53,8 @@ class Pacer:
 
     def wait(self, notice: WaitNotice) -> None:
         """Sleep for `notice.seconds`, telling the observer (the run page) what holds the client meanwhile."""
+        if self.before_wait is not None:
+            self.before_wait(notice.seconds)
         if self.on_wait is not None:
             self.on_wait(notice)
         try:

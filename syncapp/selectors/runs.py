@@ -13,6 +13,7 @@ from django.utils import timezone
 from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus, SyncTrigger
 from syncapp.halo.waiting import in_words
 from syncapp.models import Customer, FieldChange, HaloLink, SyncRun, SyncSchedule
+from syncapp.textclean import quote_value
 
 # A run's wait_reason holds this where the time still to wait goes; the page counts it down.
 LEFT = "{left}"
@@ -126,7 +127,10 @@ def run_failures(*, run: SyncRun) -> list[dict]:
             reason = failure.get("reason") or failure.get("error") or failure.get("message") or ""
         else:
             halo_id, name, reason = None, "", failure
-        rows.append({"halo_id": halo_id, "name": str(name), "reason": str(reason), "customer": None})
+        # Control characters escaped and at most ~200 characters: a poisoned record must not poison the page.
+        rows.append(
+            {"halo_id": halo_id, "name": quote_value(str(name)), "reason": quote_value(str(reason)), "customer": None}
+        )
     ids = {row["halo_id"] for row in rows if isinstance(row["halo_id"], int)}
     if ids:
         linked = {
@@ -163,3 +167,21 @@ def last_sync_summary() -> SyncRun | None:
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+def ticked_clients_note() -> str:
+    """How many HaloPSA clients were ticked when a sync last read them, for the access check (which reads one page)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from syncapp.models import HaloClientEntry
+
+    last = (
+        SyncRun.objects.filter(status__in=(SyncStatus.SUCCEEDED, SyncStatus.PARTIAL), dry_run=False)
+        .order_by("-finished_at")
+        .first()
+    )
+    if last is None or last.finished_at is None:
+        return "ticked clients are counted by the first sync"
+    ticked = HaloClientEntry.objects.filter(is_ticked=True).count()
+    return f"{ticked:,} ticked at the last sync ({date_format(timezone.localtime(last.finished_at), 'j M Y, H:i')})"

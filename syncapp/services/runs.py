@@ -21,6 +21,7 @@ from syncapp.exceptions import (
     SyncRunInterrupted,
     SyncRunLeaseLost,
     SyncRunNotClaimable,
+    TaskQueueUnavailable,
 )
 from syncapp.halo import ClientStats, HaloClient, HaloError
 from syncapp.halo_budget import portal_halo_client
@@ -32,12 +33,23 @@ from syncapp.sync.staging import forget_read_pages
 
 logger = logging.getLogger("syncapp.sync")
 
+# A person is waiting on Confirm: try the broker a few times over about a second, then say it is unavailable.
+TASK_SEND_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4, "interval_max": 0.5}
+
 
 def sync_run_request(
     *, actor: AbstractBaseUser | None, trigger: SyncTrigger, dry_run: bool = False, _retry: bool = False
 ) -> SyncRun:
-    """Queue a sync run and its task (on commit); raise SyncAlreadyRunning with the open run if there is one."""
+    """Queue a sync run and its task (on commit); raise SyncAlreadyRunning with the open run if there is one.
+
+    An open run is looked for first, so a refused request creates no row (on PostgreSQL a rolled-back insert would
+    still use up a run number); the partial unique constraint stays the arbiter of a race between two requests.
+    TaskQueueUnavailable when the task cannot be handed to the broker: the run is then closed as failed.
+    """
     abandon_stale_sync_runs()
+    running = open_sync_run()
+    if running is not None:
+        raise SyncAlreadyRunning(running)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -59,10 +71,29 @@ def sync_run_request(
         raise SyncAlreadyRunning(running) from None
     # The command line runs its sync in the foreground; every other trigger hands it to a worker.
     if trigger != SyncTrigger.COMMAND:
-        from syncapp.tasks import run_halo_sync
-
-        transaction.on_commit(lambda: run_halo_sync.delay(run.pk))
+        transaction.on_commit(lambda: _send_sync_task(run.pk))
     return run
+
+
+def _send_sync_task(run_id: int) -> None:
+    """Hand the run's task to the broker; if it cannot take it, close the run as failed and say so.
+
+    Without this, a broker that is down left a queued run nobody would ever start, blocking syncs until it was
+    abandoned, and the person who clicked Confirm got a server error.
+    """
+    from syncapp.tasks import run_halo_sync
+
+    try:
+        run_halo_sync.apply_async(args=(run_id,), retry_policy=TASK_SEND_RETRY_POLICY)
+    except Exception as error:
+        logger.error("Sync run #%s could not be queued: the task queue is unavailable (%s)", run_id, error)
+        SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
+            status=SyncStatus.FAILED,
+            finished_at=timezone.now(),
+            stage="done",
+            error_message=TaskQueueUnavailable.message,
+        )
+        raise TaskQueueUnavailable() from error
 
 
 def sync_run_claim(*, run_id: int, handover: str = "") -> SyncRun:
@@ -164,15 +195,15 @@ def sync_runs_recover() -> list[int]:
 
     abandon_stale_sync_runs()
     now = timezone.now()
-    takeover_cutoff = now - timedelta(seconds=settings.SYNC_TAKEOVER_AFTER_SECONDS)
+    resend_cutoff = now - timedelta(seconds=settings.SYNC_RESEND_AFTER_SECONDS)
     lost = SyncRun.objects.filter(
         _silent_for(settings.SYNC_TAKEOVER_AFTER_SECONDS, now)
-        | Q(status=SyncStatus.QUEUED, heartbeat_at__lt=takeover_cutoff)
+        | Q(status=SyncStatus.QUEUED, queued_at__lt=resend_cutoff)
     ).exclude(trigger=SyncTrigger.COMMAND)  # the command line carries out its own run, in the foreground
-    run_ids = list(lost.values_list("pk", flat=True))
+    run_ids = list(lost.order_by("pk").values_list("pk", flat=True))
     for run_id in run_ids:
         logger.warning("Sync run #%s lost its worker or its message; sending it to the workers again", run_id)
-        run_halo_sync.delay(run_id=run_id)
+        run_halo_sync.apply_async(kwargs={"run_id": run_id}, retry_policy=TASK_SEND_RETRY_POLICY)
     return run_ids
 
 

@@ -20,6 +20,7 @@ from syncapp.sync.diff import (
     site_values,
 )
 from syncapp.sync.mapping import ClientSource
+from syncapp.textclean import quote_value
 
 if TYPE_CHECKING:
     from syncapp.sync.duplicates import DuplicateGuard
@@ -136,7 +137,9 @@ class PagePlanner:
                     self._plan_linked(client, link)
             except RecordRejected as error:
                 self.plan.counts[RunCounter.FAILED] += 1
-                self.plan.failures.append({"halo_id": client.id, "name": client.name, "message": str(error)})
+                self.plan.failures.append(
+                    {"halo_id": client.id, "name": quote_value(client.name), "message": quote_value(str(error))}
+                )
         return self.plan
 
     # --- what the sync saw of every client ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from syncapp.filters import history_field_label
 from syncapp.halo.waiting import in_words
 from syncapp.models import SyncRun
 from syncapp.selectors.customers import halo_client_url
+from syncapp.textclean import clean_text
 
 register = template.Library()
 
@@ -121,3 +122,9 @@ def get_item(mapping: dict, key: str) -> Any:
 @register.filter
 def halo_url(halo_id: int | None) -> str:
     return halo_client_url(halo_id) or ""
+
+
+@register.filter
+def without_controls(value: Any) -> str:
+    """The text with control characters removed, for showing back what someone typed or pasted."""
+    return clean_text(str(value)) if value not in (None, "") else ""

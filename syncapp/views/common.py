@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django_filters import CharFilter, FilterSet
 from django_tables2 import RequestConfig, Table
 from django_tables2.export import TableExport
 
@@ -38,6 +39,18 @@ def configure_table(request: HttpRequest, table: Table, *, per_page: int | None 
 def paginate(request: HttpRequest, items: QuerySet | list, *, per_page: int, param: str = "page") -> Page:
     """One page of items (Django's Paginator), tolerant of bad page numbers."""
     return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def filter_status(filterset: FilterSet) -> int:
+    """400 when a typed filter (a search box) was refused, e.g. for NUL, which PostgreSQL refuses; else 200.
+
+    The form's errors are shown beside its fields; a refused search lists no rows rather than every row. A bad
+    choice (a hand-edited URL) is only ignored, as it always was.
+    """
+    if not filterset.is_bound or filterset.is_valid():
+        return 200
+    refused_text = any(isinstance(filterset.filters[name], CharFilter) for name in filterset.errors)
+    return 400 if refused_text else 200
 
 
 def administrators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -18,7 +18,7 @@ from syncapp.halo_budget import portal_access_check
 from syncapp.matching.score import WEIGHTS, weight_rows
 from syncapp.selectors.client_sync import webhook_health
 from syncapp.selectors.custom_fields import extra_field_labels
-from syncapp.selectors.runs import schedule_times, sync_schedule
+from syncapp.selectors.runs import schedule_times, sync_schedule, ticked_clients_note
 from syncapp.services.schedule import update_sync_schedule
 from syncapp.services.webhooks import webhook_enabled, webhook_send_test_event
 from syncapp.sync.mapping import CUSTOMER_FIELDS, CUSTOMER_LOCAL_FIELDS, SITE_FIELDS, SITE_LOCAL_FIELDS
@@ -126,7 +126,7 @@ def connection_test(request: HttpRequest) -> HttpResponse:
     except HaloError as error:
         check = {"ok": False, "message": describe_access_failure(error)}
     else:
-        check = {"ok": True, "message": describe_access_check(result, used)}
+        check = {"ok": True, "message": describe_access_check(result, used, ticked_clients_note())}
     return _render_connection(request, check=check)
 
 

@@ -32,7 +32,7 @@ from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
 from syncapp.sync.normalise import invalid_email_addresses
 from syncapp.tables import UNLINKED_WARNING, CustomerTable, HistoryExportTable
-from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, page_size, paginate
+from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, filter_status, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
 
@@ -42,7 +42,9 @@ HISTORY_PAGE_SIZE = 25
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows())
     can_sync = request.user.has_perm("syncapp.run_halo_sync")
-    table = configure_table(request, CustomerTable(customer_filter.qs, exclude=() if can_sync else ("actions",)))
+    status = filter_status(customer_filter)
+    rows = customer_filter.queryset.none() if status == 400 else customer_filter.qs
+    table = configure_table(request, CustomerTable(rows, exclude=() if can_sync else ("actions",)))
     filtered = any(request.GET.get(name) for name in customer_filter.filters)
     return render(
         request,
@@ -59,6 +61,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
         },
+        status=status,
     )
 
 

@@ -30,7 +30,7 @@ from syncapp.selectors.runs import (
 from syncapp.services.runs import sync_run_cancel, sync_run_request
 from syncapp.tables import HistoryExportTable, RunChangeTable, SyncRunTable
 from syncapp.templatetags.portal_tags import run_status_label
-from syncapp.views.common import configure_table, csv_response
+from syncapp.views.common import configure_table, csv_response, filter_status
 
 
 def stage_label(run: SyncRun) -> str:
@@ -126,7 +126,9 @@ def _run_changes(request: HttpRequest, run: SyncRun) -> tuple[RunChangeFilter, d
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = sync_run_for_page(pk=pk)
     change_filter, labels = _run_changes(request, run)
-    table = configure_table(request, RunChangeTable(change_filter.qs, field_labels=labels), per_page=50)
+    status = filter_status(change_filter)
+    rows = change_filter.queryset.none() if status == 400 else change_filter.qs
+    table = configure_table(request, RunChangeTable(rows, field_labels=labels), per_page=50)
     progress = run_progress_payload(run)
     counts = run_count_rows(run)
     return render(
@@ -146,6 +148,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "filtered": any(request.GET.get(name) for name in change_filter.filters),
             "can_cancel": run.is_open and request.user.has_perm("syncapp.run_halo_sync"),
         },
+        status=status,
     )
 
 

@@ -174,11 +174,11 @@ def test_check_access(make_sim, make_client, big_tenant) -> None:
     sim = make_sim(big_tenant)
     check = make_client(sim).check_access()
     assert check.datagate_field_id == 142
-    assert check.client_count == 1234
-    assert check.ticked_count == sum(big_tenant.is_ticked(i) for i in big_tenant.clients)
+    assert check.client_count == 1234  # HaloPSA's record_count: one page proves access, never every client
+    assert check.ticked_count is None  # counted by syncs, not live
     assert check.detail_fallback is False
-    assert check.request_count == 1 + 1 + 13
-    assert sim_requests(sim) == {"POST /auth/token": 1, "GET /api/FieldInfo": 1, "GET /api/Client": 13}
+    assert check.request_count == 1 + 1 + 1
+    assert sim_requests(sim) == {"POST /auth/token": 1, "GET /api/FieldInfo": 1, "GET /api/Client": 1}
 
 
 def test_check_access_reports_the_detail_fallback(make_sim, make_client, small_tenant) -> None:
@@ -186,4 +186,4 @@ def test_check_access_reports_the_detail_fallback(make_sim, make_client, small_t
     check = make_client(sim).check_access()
     assert check.detail_fallback is True
     assert check.client_count == 40
-    assert sim_requests(sim)["GET /api/Client/{id}"] == 40
+    assert "GET /api/Client/{id}" not in sim_requests(sim)  # told, not paid for: no detail call per client

@@ -30,7 +30,7 @@ def real_time_sim(small_tenant):
 
 
 @pytest.fixture
-def halo_settings(settings, real_time_sim):
+def halo_settings(settings, real_time_sim, db):
     settings.DEBUG = False
     settings.HALO_ALLOW_HTTP_LOOPBACK = True
     settings.HALO_RESOURCE_URL = real_time_sim.base_url
@@ -58,10 +58,22 @@ def fails(*args: str) -> tuple[str, str]:
 
 
 def test_success_line(halo_settings, real_time_sim, small_tenant) -> None:
-    ticked = sum(small_tenant.is_ticked(i) for i in small_tenant.clients)
     assert run().strip() == (
-        f"HaloPSA access OK: {real_time_sim.base_url} tenant demo; Datagate field id 142; 40 clients, {ticked} ticked."
+        f"HaloPSA access OK: {real_time_sim.base_url} tenant demo; Datagate field id 142; 40 clients, "
+        "ticked clients are counted by the first sync."
     )
+
+
+def test_a_slow_halopsa_is_reported_within_the_time_limit(halo_settings, real_time_sim) -> None:
+    halo_settings.HALO_INTERACTIVE_BUDGET_SECONDS = 0.5
+    real_time_sim.config.latency_seconds = 1.0
+    real_time_sim.reset_stats()
+    message, _ = fails()
+    assert message == (
+        f"HaloPSA check failed: HaloPSA at {real_time_sim.base_url} is slow: it did not answer within 0.5 seconds, "
+        "the limit for a check made while you wait. Try again in a few minutes; a sync in the background waits longer."
+    )
+    assert real_time_sim.stats() == {"POST /auth/token": 1}
 
 
 def test_thousands_are_grouped(halo_settings, real_time_sim, big_tenant) -> None:

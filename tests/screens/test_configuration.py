@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from syncapp.models import SyncSchedule
@@ -89,11 +90,41 @@ def test_a_bad_interval_is_refused_on_the_form(admin_client_, interval: str) -> 
 def test_test_account_access_reports_success(admin_client_, halo_sim) -> None:
     halo_sim.edit(lambda t: t.add_client("Acme", ticked=True))
     halo_sim.edit(lambda t: t.add_client("Beta", ticked=False))
+    halo_sim.reset_stats()
     response = admin_client_.post(TEST_ACCESS)
     html = response.content.decode()
     assert response.status_code == 200
     assert "HaloPSA access OK" in html
-    assert "2 clients, 1 ticked" in html
+    assert "2 clients, ticked clients are counted by the first sync" in html
+    # One page proves access: token, custom field list, one client page; never every client.
+    assert halo_sim.stats() == {"POST /auth/token": 1, "GET /api/FieldInfo": 1, "GET /api/Client": 1}
+
+
+def test_test_account_access_counts_ticked_clients_from_the_last_sync(admin_client_, halo_sim) -> None:
+    from syncapp.choices import SyncStatus
+    from tests.factories import HaloClientEntryFactory, SyncRunFactory
+
+    halo_sim.edit(lambda t: [t.add_client(f"Client {n}", ticked=n % 2 == 0) for n in range(250)])
+    SyncRunFactory(status=SyncStatus.SUCCEEDED, finished_at=timezone.now())
+    for n in range(3):
+        HaloClientEntryFactory(halo_id=n + 1, is_ticked=True)
+    HaloClientEntryFactory(halo_id=99, is_ticked=False)
+    halo_sim.reset_stats()
+    html = admin_client_.post(TEST_ACCESS).content.decode()
+    assert "250 clients, 3 ticked at the last sync" in html
+    assert halo_sim.stats()["GET /api/Client"] == 1
+
+
+def test_test_account_access_says_plainly_when_halopsa_is_slow(admin_client_, halo_sim, settings) -> None:
+    halo_sim.edit(lambda t: t.add_client("Acme", ticked=True))
+    settings.HALO_INTERACTIVE_BUDGET_SECONDS = 0.5
+    halo_sim.config.latency_seconds = 1.0  # each answer arrives after the whole budget is gone
+    halo_sim.reset_stats()
+    response = admin_client_.post(TEST_ACCESS)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "is slow: it did not answer within 0.5 seconds" in html
+    assert halo_sim.stats() == {"POST /auth/token": 1}  # no retry after the budget is spent
 
 
 def test_test_account_access_reports_an_unreachable_halopsa(admin_client_, halo_unreachable) -> None:

@@ -36,17 +36,17 @@ def _rename(halo_sim, ids: list[int], suffix: str) -> None:
     halo_sim.edit(lambda t: [t.update_client(i, name=t.client(i)["name"] + suffix) for i in ids])
 
 
-# Queries of one whole run of a single page of clients in which something changed. Around the page (28): closing
-# stale runs (3), the run's insert in a savepoint (3), claim (2), where the run stands (next client page, clients
-# seen: 2), four stage updates, keeping the custom field ids (1), the custom field labels (one read when
-# unchanged), the kept site pages (1 read, 1 insert per site page), the run's context (unlinked customers,
-# duplicate decisions), the missing-links read and its count, closing the run with dropping its read pages in a
-# savepoint (5). The page (12): four reads (links, their customers and sites, the directory), then in one
-# savepoint pair the customer, link and directory updates, the history insert, the page kept with the run, and
-# the progress. Django splits a bulk write into batches of the database's parameter limit (999 on SQLite, none to
-# speak of on PostgreSQL): each further batch is one more statement.
+# Queries of one whole run of a single page of clients in which something changed. Around the page (29): closing
+# stale runs (3), looking for an open run before inserting (1), the run's insert in a savepoint (3), claim (2),
+# where the run stands (next client page, clients seen: 2), four stage updates, keeping the custom field ids (1),
+# the custom field labels (one read when unchanged), the kept site pages (1 read, 1 insert per site page), the
+# run's context (unlinked customers, duplicate decisions), the missing-links read and its count, closing the run
+# with dropping its read pages in a savepoint (5). The page (12): four reads (links, their customers and sites,
+# the directory), then in one savepoint pair the customer, link and directory updates, the history insert, the
+# page kept with the run, and the progress. Django splits a bulk write into batches of the database's parameter
+# limit (999 on SQLite, none to speak of on PostgreSQL): each further batch is one more statement.
 QUERIES_PER_CHANGED_PAGE = 12
-QUERIES_FOR_ONE_CHANGED_PAGE = 28 + QUERIES_PER_CHANGED_PAGE
+QUERIES_FOR_ONE_CHANGED_PAGE = 29 + QUERIES_PER_CHANGED_PAGE
 
 
 def _further_batches(model: type, rows: int) -> int:
