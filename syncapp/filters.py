@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from syncapp.selectors.customer_search import MAX_SEARCH_LENGTH, search_customers
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
 
 YES_NO_ANY = {"empty_label": "Any"}
@@ -24,13 +25,19 @@ def history_field_label(field: str) -> str:
 
 
 class CustomerFilter(django_filters.FilterSet):
-    """Search by name; linked / not linked; active / inactive; syncing / not syncing."""
+    """Search (name, HaloPSA id, e-mail, phone, postcode, city); linked / not linked; active / inactive; syncing."""
 
     q = django_filters.CharFilter(
-        field_name="name",
-        lookup_expr="icontains",
-        label="Search by name",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, HaloPSA id, e-mail, phone, postcode or city",
+                "autocomplete": "off",
+                "maxlength": MAX_SEARCH_LENGTH,
+            }
+        ),
     )
     linked = django_filters.ChoiceFilter(
         label="HaloPSA link",
@@ -50,6 +57,9 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_syncing",
         **YES_NO_ANY,
     )
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_customers(queryset, value)
 
     def filter_linked(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(halo_link__isnull=value != "yes")

@@ -12,13 +12,16 @@ from syncapp.exceptions import PortalError
 from syncapp.filters import CustomerFilter, history_field_label
 from syncapp.forms import CustomerFieldsForm
 from syncapp.models import Customer
+from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import (
+    NAME_LETTERS,
     customer_for_page,
     customer_history,
     customer_history_fields,
     customer_link,
     customer_sites,
     customer_table_rows,
+    customers_from_letter,
     halo_client_url,
     last_synced_at,
 )
@@ -31,14 +34,25 @@ from syncapp.tables import UNLINKED_WARNING, CustomerTable
 from syncapp.views.common import PAGE_SIZES, configure_table, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
+# Rows the customer list counts and pages through (200 pages of 25); past them, search or jump to a letter.
+CUSTOMER_LIST_DEPTH = 5_000
 
 
 @require_GET
 @permission_required("syncapp.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
-    customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows())
-    table = configure_table(request, CustomerTable(customer_filter.qs))
-    filtered = any(request.GET.get(name) for name in customer_filter.filters)
+    search = CustomerSearch.parse(request.GET.get("q", ""))
+    customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows(searching=bool(search)))
+    rows = customer_filter.qs
+    sort = request.GET.get("sort", "")
+    by_name = sort in ("", "name", "-name")  # the letters jump along the name order only
+    letter = request.GET.get("letter", "").lower() if by_name else ""
+    if letter in NAME_LETTERS:
+        rows = customers_from_letter(rows, letter, descending=sort == "-name")
+    else:
+        letter = ""
+    table = configure_table(request, CustomerTable(rows, search=search or None), depth=CUSTOMER_LIST_DEPTH)
+    filtered = any(request.GET.get(name) for name in customer_filter.filters) or bool(letter)
     return render(
         request,
         "syncapp/customer_list.html",
@@ -50,6 +64,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "open_run": open_sync_run(),
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
+            "letters": NAME_LETTERS if by_name else (),
+            "letter": letter,
         },
     )
 

@@ -24,6 +24,9 @@ from syncapp.services.runs import abandon_stale_sync_runs, sync_run_request
 from syncapp.tables import RunChangeTable, SyncRunTable
 from syncapp.views.common import configure_table
 
+# Changes a run's page counts and pages through (100 pages of 50); past them, filter by customer or field.
+RUN_CHANGES_DEPTH = 5_000
+
 # The counters the run page and its JSON show, in the order staff read them.
 RUN_COUNTS = (
     ("created", "created_count", "Created"),
@@ -116,7 +119,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     abandon_stale_sync_runs()
     run = sync_run_for_page(pk=pk)
     change_filter = RunChangeFilter(request.GET or None, queryset=sync_run_changes(run=run))
-    table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50)
+    table = configure_table(request, RunChangeTable(change_filter.qs), per_page=50, depth=RUN_CHANGES_DEPTH)
     progress = run_progress_payload(run)
     return render(
         request,
