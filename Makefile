@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint format bench clean
+.PHONY: run test venv lint format bench bench-screens clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,9 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench.sync_bench
+
+bench-screens: venv
+	$(BIN)/python -m bench.screens_bench
 
 clean:
 	rm -rf var/broker var/test-broker-* var/test-portal-*.sqlite3* test-artifacts

@@ -84,7 +84,8 @@ def configure_table(
     except PageNotAnInteger:
         table.paginate(page=1, per_page=size, **options)
     except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=size, **options)
+        # The paginator has counted already; asking it for its last page does not count again.
+        table.page = table.paginator.page(table.paginator.num_pages)
     return table
 
 

@@ -242,3 +242,15 @@ def test_the_letter_bar_keeps_the_filters_and_starts_at_page_one(billing_client)
     html = billing_client.get(URL, {"linked": "no", "page": "1"}).content.decode()
     assert 'href="?linked=no&amp;letter=m"' in html
     assert 'aria-label="Jump to a letter"' not in billing_client.get(URL, {"sort": "status"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"page": 2}, {"page": 9999}, {"letter": "c", "page": 3}, {"sort": "-link_last_synced_at", "page": 4}, {"q": "0001"}],
+)
+def test_deep_and_past_the_end_pages_run_the_same_queries(billing_client, django_assert_num_queries, query) -> None:
+    _bulk_customers(300)
+    with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
+        response = billing_client.get(URL, query)
+    assert response.status_code == 200
+    assert names_in(response)
