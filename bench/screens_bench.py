@@ -25,7 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--customers", type=int, nargs="+", default=[10_000, 100_000], help="sizes to seed and time, in turn"
     )
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per screen (after 2 warm-up ones)")
-    parser.add_argument("--only", default="", help="time only the screens whose label contains one of these comma-separated texts")
+    parser.add_argument(
+        "--only", default="", help="time only the screens whose label contains one of these comma-separated texts"
+    )
     parser.add_argument("--out", default="bench/results/screens-latest.md", help="where the Markdown report goes")
     parser.add_argument(
         "--reuse",

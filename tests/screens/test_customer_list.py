@@ -246,7 +246,13 @@ def test_the_letter_bar_keeps_the_filters_and_starts_at_page_one(billing_client)
 
 @pytest.mark.parametrize(
     "query",
-    [{"page": 2}, {"page": 9999}, {"letter": "c", "page": 3}, {"sort": "-link_last_synced_at", "page": 4}, {"q": "0001"}],
+    [
+        {"page": 2},
+        {"page": 9999},
+        {"letter": "c", "page": 3},
+        {"sort": "-link_last_synced_at", "page": 4},
+        {"q": "0001"},
+    ],
 )
 def test_deep_and_past_the_end_pages_run_the_same_queries(billing_client, django_assert_num_queries, query) -> None:
     _bulk_customers(300)
