@@ -51,7 +51,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         rows = customers_from_letter(rows, letter, descending=sort == "-name")
     else:
         letter = ""
-    table = configure_table(request, CustomerTable(rows, search=search or None), depth=CUSTOMER_LIST_DEPTH)
+    # A refused search (the form says why) filtered nothing, so no row says what it matched.
+    shown_search = search if search and customer_filter.is_valid() else None
+    table = configure_table(request, CustomerTable(rows, search=shown_search), depth=CUSTOMER_LIST_DEPTH)
     filtered = any(request.GET.get(name) for name in customer_filter.filters) or bool(letter)
     return render(
         request,
