@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint format bench bench-large bench-load clean
+.PHONY: run test venv lint format bench bench-large bench-load bench-screens clean
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ bench-large: venv  # 50,000 clients and 125,000 sites: does the cost grow linear
 
 bench-load: venv  # the portal under gunicorn, idle and during a writing sync (not run in CI)
 	$(BIN)/python -m bench.load_test
+
+bench-screens: venv  # every staff screen at 10,000 and 100,000 customers (not run in CI)
+	$(BIN)/python -m bench.screens_bench
 
 clean:
 	rm -rf var/broker var/test-broker-* var/test-portal-*.sqlite3* test-artifacts

@@ -22,16 +22,17 @@ SYNC_TABLES = (
 )
 
 
-def setup_django(database_url: str | None) -> str:
+def setup_django(database_url: str | None, *, keep_rows: bool = False, sqlite_file: Path = DEFAULT_DB) -> str:
     """Point DATABASE_URL at the benchmark database (a new SQLite file unless given), set Django up, migrate.
 
-    Returns a description of the database for the report. Must run before any model is imported.
+    Returns a description of the database for the report. Must run before any model is imported. keep_rows
+    leaves the rows an earlier run left (the screens benchmark's --reuse).
     """
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
     if database_url is None:
-        BENCH_VAR.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
-        database_url = f"sqlite:///{DEFAULT_DB}"
+            Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+        database_url = f"sqlite:///{sqlite_file}"
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     import django
@@ -44,7 +45,8 @@ def setup_django(database_url: str | None) -> str:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    empty_sync_tables()  # a given BENCH_DATABASE_URL may hold an earlier run's rows
+    if not keep_rows:
+        empty_sync_tables()  # a given BENCH_DATABASE_URL may hold an earlier run's rows
     from django.db import connection
 
     if connection.vendor == "sqlite":

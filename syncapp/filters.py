@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from syncapp.choices import ChangeAction, ChangeOrigin, ExportBlock
 from syncapp.forms import SafeTextInput
+from syncapp.selectors.customer_search import MAX_SEARCH_LENGTH, search_customers
 from syncapp.selectors.readiness import EXPORT_BLOCK_CONDITIONS
 from syncapp.sync.diff import ACTIVE, INACTIVE
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
@@ -34,13 +35,19 @@ def history_field_label(field: str, extra_labels: Mapping[str, str] | None = Non
 
 
 class CustomerFilter(django_filters.FilterSet):
-    """Search by name; linked / not linked; active / inactive; syncing / not syncing."""
+    """Search (name, HaloPSA id, e-mail, phone, postcode, city); linked / not linked; active / inactive; syncing."""
 
     q = django_filters.CharFilter(
-        field_name="name",
-        lookup_expr="icontains",
-        label="Search by name",
-        widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
+        label="Search",
+        method="filter_search",
+        widget=SafeTextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, HaloPSA id, e-mail, phone, postcode or city",
+                "autocomplete": "off",
+                "maxlength": MAX_SEARCH_LENGTH,
+            }
+        ),
     )
     linked = django_filters.ChoiceFilter(
         label="HaloPSA link",
@@ -61,6 +68,9 @@ class CustomerFilter(django_filters.FilterSet):
         **YES_NO_ANY,
     )
 
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_customers(queryset, value)
+
     def filter_linked(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(halo_link__isnull=value != "yes")
 
@@ -68,9 +78,11 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(is_active=value == "yes")
 
     def filter_syncing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        syncing = Q(halo_link__isnull=False, halo_link__not_syncing_reason="")
-        # An unlinked customer is never touched by a sync, so it counts as not syncing.
-        return queryset.filter(syncing) if value == "yes" else queryset.exclude(syncing)
+        if value == "yes":
+            return queryset.filter(halo_link__isnull=False, halo_link__not_syncing_reason="")
+        # An unlinked customer is never touched by a sync, so it counts as not syncing. Written as a filter on the
+        # list's own join rather than exclude(), which would test every customer with a subquery.
+        return queryset.filter(Q(halo_link__isnull=True) | Q(halo_link__not_syncing_reason__gt=""))
 
 
 DATE_INPUT = {"type": "date"}

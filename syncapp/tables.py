@@ -15,6 +15,7 @@ from syncapp.choices import ExportBlock, NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.run_counts import run_count_rows
+from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import halo_client_url
 from syncapp.selectors.readiness import block_reasons
 from syncapp.templatetags.portal_tags import format_duration, run_status_badge, time_html
@@ -27,12 +28,19 @@ UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
 class CustomerTable(tables.Table):
     """The customers list: one row per customer, its link state from annotations (see selectors.customer_list)."""
 
-    name = tables.Column(verbose_name="Customer", linkify=True, order_by=("name_sort", "id"))
-    link_halo_id = tables.Column(verbose_name="HaloPSA id", order_by=("link_halo_id", "name_sort"), empty_values=())
-    active_site_count = tables.Column(verbose_name="Sites", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    status = tables.Column(verbose_name="Status", accessor="is_active", order_by=("-is_active", "name_sort"))
+    # Every order ends in the name and the id, so equal values page in a stable order.
+    name = tables.Column(verbose_name="Customer", order_by=("name_sort", "id"))
+    link_halo_id = tables.Column(
+        verbose_name="HaloPSA id", order_by=("link_halo_id", "name_sort", "id"), empty_values=()
+    )
+    active_site_count = tables.Column(
+        verbose_name="Sites",
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+        order_by=("active_site_count", "name_sort", "id"),
+    )
+    status = tables.Column(verbose_name="Status", accessor="is_active", order_by=("-is_active", "name_sort", "id"))
     link_last_synced_at = tables.Column(
-        verbose_name="Last synced", empty_values=(), order_by=("link_last_synced_at", "name_sort")
+        verbose_name="Last synced", empty_values=(), order_by=("link_last_synced_at", "name_sort", "id")
     )
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "row-actions"}})
 
@@ -43,6 +51,20 @@ class CustomerTable(tables.Table):
         template_name = TABLE_TEMPLATE
         attrs = {"class": "data-table", "id": "customer-table"}
         empty_text = "No customers match."
+
+    # What the pager says past the deepest page it offers (see views.common.BoundedPaginator).
+    beyond_depth = "Search, filter or jump to a letter to reach the others."
+
+    def __init__(self, *args, search: CustomerSearch | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.search = search
+
+    def render_name(self, record: Customer, value: str) -> SafeString:
+        link = format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+        matched = self.search.matches(record, halo_id=record.link_halo_id) if self.search else []
+        if not matched:
+            return link
+        return format_html('{}<div class="cell-note search-match">Matched: {}</div>', link, "; ".join(matched))
 
     def render_link_halo_id(self, value: int | None) -> SafeString:
         if value is None:
@@ -170,6 +192,8 @@ class RunChangeTable(tables.Table):
     def __init__(self, *args, field_labels: dict[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.field_labels = field_labels or {}
+
+    beyond_depth = "Filter by customer or field to reach the others."
 
     def render_action(self, record: FieldChange) -> str:
         return record.get_action_display()

@@ -4,8 +4,20 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
-from django.db.models.functions import Lower
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat, Lower
 from django.shortcuts import get_object_or_404
 
 from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus
@@ -58,17 +70,44 @@ def last_synced_at(link: HaloLink | None) -> datetime | None:
     return link.last_synced_at
 
 
-def customer_table_rows() -> QuerySet[Customer]:
-    """Every customer with its link state and active-site count as annotations: one query per page, any size."""
+def _active_site_count() -> Subquery:
+    """A customer's active sites, counted for the rows of one page only (a GROUP BY would count every customer's)."""
+    sites = Site.objects.filter(customer=OuterRef("pk"), is_active=True).order_by()
+    return Subquery(sites.values(count=Func(F("pk"), function="COUNT")).values("count"), output_field=IntegerField())
+
+
+def customer_table_rows(*, searching: bool = False) -> QuerySet[Customer]:
+    """Every customer with its link state and active-site count as annotations: one query per page, any size.
+
+    The default order, case-insensitive name then id, is the expression index customer_name_sort_idx: a page is a
+    walk along it, never a sort of every customer. A search reads every row anyway (a word may be anywhere in a
+    name), and walking the index for it would fetch every row out of order; so while searching, the same order is
+    written so the index cannot serve it, and the database reads the table once and sorts only the matches.
+    """
+    name_sort = Lower(Concat("name", Value(""))) if searching else Lower("name")
     return Customer.objects.annotate(
         link_halo_id=F("halo_link__halo_id"),
         link_last_synced_at=_last_synced(last_complete_sync_at()),
         link_not_syncing_reason=F("halo_link__not_syncing_reason"),
         link_halo_inactive=F("halo_link__halo_inactive"),
-        active_site_count=Count("sites", filter=Q(sites__is_active=True)),
+        active_site_count=_active_site_count(),
         # Staff expect "acme" next to "Acme"; SQLite's default ordering puts every capital first.
-        name_sort=Lower("name"),
+        name_sort=name_sort,
     ).order_by("name_sort", "id")
+
+
+# The jump-by-letter bar: "0-9" (and anything before "a") is the start of the list.
+NAME_LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
+
+
+def customers_from_letter(rows: QuerySet[Customer], letter: str, *, descending: bool = False) -> QuerySet[Customer]:
+    """The rows from the first name at `letter` on, in the list's name order (a range on the sort index)."""
+    letter = (letter or "").lower()
+    if letter not in NAME_LETTERS:
+        return rows
+    if descending:  # z → a: the names up to the end of `letter`
+        return rows.filter(name_sort__lt=chr(ord(letter) + 1))
+    return rows.filter(name_sort__gte=letter)
 
 
 def customer_for_page(*, pk: int) -> Customer:

@@ -2,14 +2,17 @@
 
 from collections.abc import Callable
 from functools import wraps
+from math import ceil
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from django_filters import CharFilter, FilterSet
 from django_tables2 import RequestConfig, Table
 from django_tables2.export import TableExport
+from django_tables2.rows import BoundRows
 
 PAGE_SIZES = (25, 50, 100, 250)
 
@@ -23,16 +26,68 @@ def page_size(request: HttpRequest, default: int = PAGE_SIZES[0]) -> int:
     return asked if asked in PAGE_SIZES else default
 
 
-def configure_table(request: HttpRequest, table: Table, *, per_page: int | None = None) -> Table:
-    """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error."""
+class BoundedPaginator(Paginator):
+    """Counts at most `depth` rows and pages only through those, so no page view counts or skips a whole table.
+
+    A deep page costs what its offset costs; bounding the offset bounds every page. Past the bound, staff search,
+    filter or (on the customer list) jump to a letter, which start a new, short walk along an index.
+    """
+
+    def __init__(self, object_list, per_page: int, *, counted: QuerySet, depth: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.counted = counted
+        self.depth = depth
+
+    @cached_property
+    def found(self) -> int:
+        """Rows found, up to depth + 1: one more than the depth says there are more than it."""
+        return self.counted.order_by().values("pk")[: self.depth + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.found > self.depth
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.found, self.depth)
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        return max(1, ceil(self.count / self.per_page))
+
+    def page(self, number) -> Page:
+        """The page's rows in one query that orders only their ids over the whole list, then loads just them.
+
+        `id IN (ordered ids LIMIT n OFFSET m)`: the skipped rows cost their sort key alone (an index entry, for
+        the name order), not the page's annotations (site counts, link state), which are worked out for the rows
+        shown only.
+        """
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        window = self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
+        return self._get_page(BoundRows(data=window, table=self.object_list.table), number, self)
+
+
+def configure_table(
+    request: HttpRequest, table: Table, *, per_page: int | None = None, depth: int | None = None
+) -> Table:
+    """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error.
+
+    With a depth, only that many rows are counted and paged through (BoundedPaginator).
+    """
     RequestConfig(request, paginate=False).configure(table)
     size = per_page or page_size(request)
+    options = {} if depth is None else {"paginator_class": BoundedPaginator, "counted": table.data.data, "depth": depth}
     try:
-        table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size)
+        table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size, **options)
     except PageNotAnInteger:
-        table.paginate(page=1, per_page=size)
+        table.paginate(page=1, per_page=size, **options)
     except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=size)
+        # The paginator has counted already; asking it for its last page does not count again.
+        table.page = table.paginator.page(table.paginator.num_pages)
     return table
 
 

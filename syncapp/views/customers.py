@@ -14,13 +14,16 @@ from syncapp.forms import CustomerFieldsForm
 from syncapp.models import Customer
 from syncapp.selectors.client_sync import customer_page_version, one_client_sync_status
 from syncapp.selectors.custom_fields import ExtraFieldLabel, extra_field_labels
+from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import (
+    NAME_LETTERS,
     customer_for_page,
     customer_history,
     customer_history_people,
     customer_link,
     customer_sites,
     customer_table_rows,
+    customers_from_letter,
     halo_client_url,
     last_synced_at,
 )
@@ -35,17 +38,33 @@ from syncapp.tables import UNLINKED_WARNING, CustomerTable, HistoryExportTable
 from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, filter_status, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
+# Rows the customer list counts and pages through (200 pages of 25); past them, search or jump to a letter.
+CUSTOMER_LIST_DEPTH = 5_000
 
 
 @require_GET
 @permission_required("syncapp.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
-    customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows())
-    can_sync = request.user.has_perm("syncapp.run_halo_sync")
+    search = CustomerSearch.parse(request.GET.get("q", ""))
+    customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows(searching=bool(search)))
     status = filter_status(customer_filter)
     rows = customer_filter.queryset.none() if status == 400 else customer_filter.qs
-    table = configure_table(request, CustomerTable(rows, exclude=() if can_sync else ("actions",)))
-    filtered = any(request.GET.get(name) for name in customer_filter.filters)
+    sort = request.GET.get("sort", "")
+    by_name = sort in ("", "name", "-name")  # the letters jump along the name order only
+    letter = request.GET.get("letter", "").lower() if by_name else ""
+    if letter in NAME_LETTERS:
+        rows = customers_from_letter(rows, letter, descending=sort == "-name")
+    else:
+        letter = ""
+    # A refused search (the form says why) filtered nothing, so no row says what it matched.
+    shown_search = search if search and customer_filter.is_valid() else None
+    can_sync = request.user.has_perm("syncapp.run_halo_sync")
+    table = configure_table(
+        request,
+        CustomerTable(rows, search=shown_search, exclude=() if can_sync else ("actions",)),
+        depth=CUSTOMER_LIST_DEPTH,
+    )
+    filtered = any(request.GET.get(name) for name in customer_filter.filters) or bool(letter)
     return render(
         request,
         "syncapp/customer_list.html",
@@ -60,6 +79,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "last_sync": last_sync_summary(),
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
+            "letters": NAME_LETTERS if by_name else (),
+            "letter": letter,
         },
         status=status,
     )

@@ -32,6 +32,9 @@ from syncapp.tables import HistoryExportTable, RunChangeTable, SyncRunTable
 from syncapp.templatetags.portal_tags import run_status_label
 from syncapp.views.common import configure_table, csv_response, filter_status
 
+# Changes a run's page counts and pages through (100 pages of 50); past them, filter by customer or field.
+RUN_CHANGES_DEPTH = 5_000
+
 
 def stage_label(run: SyncRun) -> str:
     if run.is_not_responding:
@@ -128,7 +131,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change_filter, labels = _run_changes(request, run)
     status = filter_status(change_filter)
     rows = change_filter.queryset.none() if status == 400 else change_filter.qs
-    table = configure_table(request, RunChangeTable(rows, field_labels=labels), per_page=50)
+    table = configure_table(request, RunChangeTable(rows, field_labels=labels), per_page=50, depth=RUN_CHANGES_DEPTH)
     progress = run_progress_payload(run)
     counts = run_count_rows(run)
     return render(

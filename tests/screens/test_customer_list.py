@@ -7,6 +7,7 @@ from django.utils import timezone
 from syncapp.choices import NotSyncingReason, SyncStatus, SyncTrigger
 from syncapp.models import Customer, HaloLink, Site
 from syncapp.selectors.customers import customer_table_rows, last_synced_at
+from syncapp.views.customers import CUSTOMER_LIST_DEPTH
 from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
 
 URL = reverse("syncapp:customer-list")
@@ -179,7 +180,9 @@ def test_queries_do_not_grow_with_the_number_of_customers(billing_client, django
     with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
         response = billing_client.get(URL)
     assert response.status_code == 200
-    assert response.context["table"].paginator.count == count
+    paginator = response.context["table"].paginator
+    assert paginator.count == min(count, CUSTOMER_LIST_DEPTH)
+    assert paginator.capped == (count > CUSTOMER_LIST_DEPTH)
 
 
 @pytest.mark.parametrize("per_page", [25, 250])
@@ -212,3 +215,62 @@ def test_last_synced_is_the_last_complete_sync_for_syncing_customers(billing_cli
     rows = {c.name: c.link_last_synced_at for c in customer_table_rows()}
     assert rows == {"Syncing Co": checked, "Unticked Co": long_ago}
     assert last_synced_at(syncing) == checked
+
+
+def test_pages_stop_at_the_depth_and_say_how_to_go_further(billing_client, settings, monkeypatch) -> None:
+    monkeypatch.setattr("syncapp.views.customers.CUSTOMER_LIST_DEPTH", 50)
+    Customer.objects.bulk_create(Customer(name=f"Customer {n:03d}") for n in range(80))
+    first = billing_client.get(URL).content.decode()
+    assert "1\N{EN DASH}25 of more than 50" in first
+    assert "Pages stop after" not in first
+    last = billing_client.get(URL, {"page": 99})  # past the depth: the deepest page offered
+    assert names_in(last) == [f"Customer {n:03d}" for n in range(25, 50)]
+    assert "Pages stop after the first 50. Search, filter or jump to a letter" in last.content.decode()
+    searched = billing_client.get(URL, {"q": "customer 07"}).content.decode()  # 007 and 070-079
+    assert "1\N{EN DASH}11 of 11" in searched
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"letter": "m"}, ["Mango", "mid co", "Zeta"]),
+        ({"letter": "M"}, ["Mango", "mid co", "Zeta"]),
+        ({"letter": "m", "sort": "-name"}, ["mid co", "Mango", "Alpha", "7-Eleven"]),
+        ({"letter": "n"}, ["Zeta"]),
+        ({"letter": "0"}, ["7-Eleven", "Alpha", "Mango", "mid co", "Zeta"]),  # not a letter: the whole list
+        ({"letter": "mm"}, ["7-Eleven", "Alpha", "Mango", "mid co", "Zeta"]),
+        # Letters jump along the name order only; another order ignores them (equal counts: name order, reversed).
+        ({"letter": "m", "sort": "-active_site_count"}, ["Zeta", "mid co", "Mango", "Alpha", "7-Eleven"]),
+    ],
+)
+def test_jump_to_a_letter(billing_client, query, expected) -> None:
+    for name in ("Zeta", "mid co", "Alpha", "Mango", "7-Eleven"):
+        CustomerFactory(name=name)
+    response = billing_client.get(URL, query)
+    assert response.status_code == 200
+    assert names_in(response) == expected
+
+
+def test_the_letter_bar_keeps_the_filters_and_starts_at_page_one(billing_client) -> None:
+    CustomerFactory(name="Mango")
+    html = billing_client.get(URL, {"linked": "no", "page": "1"}).content.decode()
+    assert 'href="?linked=no&amp;letter=m"' in html
+    assert 'aria-label="Jump to a letter"' not in billing_client.get(URL, {"sort": "status"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": 2},
+        {"page": 9999},
+        {"letter": "c", "page": 3},
+        {"sort": "-link_last_synced_at", "page": 4},
+        {"q": "0001"},
+    ],
+)
+def test_deep_and_past_the_end_pages_run_the_same_queries(billing_client, django_assert_num_queries, query) -> None:
+    _bulk_customers(300)
+    with django_assert_num_queries(CUSTOMER_LIST_QUERIES):
+        response = billing_client.get(URL, query)
+    assert response.status_code == 200
+    assert names_in(response)

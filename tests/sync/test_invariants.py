@@ -34,11 +34,11 @@ def _row_names() -> dict[tuple[str, int], object]:
 
 
 def snapshot() -> Snapshot:
-    """Every concrete column of every row of the tables a sync writes."""
+    """Every concrete column of every row of the tables a sync writes (not the ones the database computes itself)."""
     names = _row_names()
     rows: Snapshot = {}
     for table, model in TABLES:
-        columns = [field.attname for field in model._meta.concrete_fields]
+        columns = [field.attname for field in model._meta.concrete_fields if not field.generated]
         for values in model.objects.values(*columns):
             rows[table, names[table, values["id"]]] = values
     return rows
