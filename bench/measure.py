@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-RUN_TABLE = "syncapp_syncrun"
+# The run's own record and the pages it keeps to resume from (SyncRunPage): bookkeeping, reported apart.
+RUN_TABLES = ("syncapp_syncrun", "syncapp_syncrunpage")
 WRITE_RE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
 
 
@@ -25,7 +26,7 @@ class StatementCounter:
     other: Counter = field(default_factory=Counter)  # first keyword of statements that are not DML (BEGIN, ...)
     updated: Counter = field(default_factory=Counter)  # table -> rows matched by UPDATE statements
     deleted: Counter = field(default_factory=Counter)
-    run_statements: int = 0  # statements on the run record (bookkeeping, reported apart)
+    run_statements: int = 0  # statements on the run record and its kept pages (bookkeeping, reported apart)
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
         result = execute(sql, params, many, context)
@@ -33,7 +34,7 @@ class StatementCounter:
         kind = keyword if keyword in ("SELECT", "INSERT", "UPDATE", "DELETE") else "other"
         match = WRITE_RE.match(sql)
         table = match.group(2).lower() if match else ""
-        if table == RUN_TABLE or (kind == "SELECT" and f'FROM "{RUN_TABLE}"' in sql):
+        if table in RUN_TABLES or (kind == "SELECT" and any(f'FROM "{name}"' in sql for name in RUN_TABLES)):
             self.run_statements += 1
             return result
         self.kinds[kind] += 1
