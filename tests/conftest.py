@@ -152,6 +152,14 @@ class CeleryWorker:
             self.stop()
             raise RuntimeError("The Celery worker did not start:\n" + "".join(self.log_lines[-40:]))
 
+    def poll(self) -> int | None:
+        """The worker's exit code, or None while it runs (as subprocess.Popen.poll)."""
+        return self.process.poll()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
     def stop(self) -> None:
         if self.process.poll() is not None:
             return
@@ -172,9 +180,16 @@ def worker_options() -> list[str]:
 @pytest.fixture
 def celery_worker_factory(transactional_db, halo_sim, settings, worker_options) -> Iterator:
     """Start real worker processes (`start(pool=...)`, else `worker_options`); all still running stop at the end."""
+    from kombu import pools
+
     from portal.celery import app
 
-    app.control.purge()  # stale messages from earlier sessions must not reach these workers
+    # A fault test may have closed this process's broker pools (it pointed the app at a broker it then stopped):
+    # start from fresh ones, then drop stale messages from earlier sessions so they never reach these workers.
+    app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()
+    app.control.purge()
     started: list[CeleryWorker] = []
 
     def start(**kwargs) -> CeleryWorker:

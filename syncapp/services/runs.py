@@ -203,7 +203,7 @@ def sync_runs_recover() -> list[int]:
     run_ids = list(lost.order_by("pk").values_list("pk", flat=True))
     for run_id in run_ids:
         logger.warning("Sync run #%s lost its worker or its message; sending it to the workers again", run_id)
-        run_halo_sync.apply_async(kwargs={"run_id": run_id}, retry_policy=TASK_SEND_RETRY_POLICY)
+        run_halo_sync.apply_async(args=(run_id,), retry_policy=TASK_SEND_RETRY_POLICY)
     return run_ids
 
 

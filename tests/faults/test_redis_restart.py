@@ -79,7 +79,7 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again_by_the_tick_and_compl
         trigger=SyncTrigger.MANUAL, status=SyncStatus.QUEUED, queued_at=now - timedelta(seconds=61), heartbeat_at=now
     )
 
-    assert scheduled_sync_tick() == "not due"
+    assert scheduled_sync_tick() == f"sent run #{lost.pk} again; not due"
 
     lost = _wait_for(lambda: _closed(lost.pk), celery_worker_process, "the resent run to close")
     assert lost.status == SyncStatus.SUCCEEDED, lost.error_message

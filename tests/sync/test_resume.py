@@ -156,13 +156,13 @@ def test_a_worker_that_was_taken_over_can_write_nothing_more(halo_sim, settings,
 
 def test_the_beat_tick_sends_lost_runs_again_and_abandons_those_nobody_can_carry(settings, monkeypatch) -> None:
     sent = []
-    monkeypatch.setattr("syncapp.tasks.run_halo_sync.apply_async", lambda kwargs, **options: sent.append(kwargs))
+    monkeypatch.setattr("syncapp.tasks.run_halo_sync.apply_async", lambda args, **options: sent.append(args))
     long_ago = timezone.now() - timedelta(seconds=settings.SYNC_TAKEOVER_AFTER_SECONDS + 5)
     dead_worker = SyncRunFactory(status=SyncStatus.RUNNING, heartbeat_at=timezone.now(), lease="x", attempts=1)
     assert sync_runs_recover() == [] and sent == []  # still beating: its worker is alive
     SyncRun.objects.filter(pk=dead_worker.pk).update(heartbeat_at=long_ago)
     assert sync_runs_recover() == [dead_worker.pk]
-    assert sent == [{"run_id": dead_worker.pk}]
+    assert sent == [(dead_worker.pk,)]
     assert SyncRun.objects.get(pk=dead_worker.pk).status == SyncStatus.RUNNING  # for the taker to go on with
 
     SyncRun.objects.filter(pk=dead_worker.pk).update(attempts=settings.SYNC_MAX_ATTEMPTS)
@@ -174,13 +174,13 @@ def test_the_beat_tick_sends_lost_runs_again_and_abandons_those_nobody_can_carry
 
 def test_a_lost_queued_message_is_sent_again(settings, monkeypatch) -> None:
     sent = []
-    monkeypatch.setattr("syncapp.tasks.run_halo_sync.apply_async", lambda kwargs, **options: sent.append(kwargs))
+    monkeypatch.setattr("syncapp.tasks.run_halo_sync.apply_async", lambda args, **options: sent.append(args))
     long_ago = timezone.now() - timedelta(seconds=settings.SYNC_RESEND_AFTER_SECONDS + 5)
     queued = SyncRunFactory(
         status=SyncStatus.QUEUED, queued_at=long_ago, heartbeat_at=long_ago, trigger=SyncTrigger.MANUAL
     )
     assert sync_runs_recover() == [queued.pk]
-    assert sent == [{"run_id": queued.pk}]
+    assert sent == [(queued.pk,)]
 
 
 @pytest.mark.django_db(transaction=True)
