@@ -361,8 +361,10 @@ def sync_run_fail(*, run_id: int, error_message: str, lease: str) -> SyncRun:
 
 
 def scheduled_sync_request_if_due() -> SyncRun | None:
-    """Beat's tick: queue a scheduled run when the schedule is on and its interval has passed since the last one."""
-    abandon_stale_sync_runs()
+    """Beat's tick: queue a scheduled run when the schedule is on and its interval has passed since the last one.
+
+    Stale runs were closed by the tick's sync_runs_recover() just before (and sync_run_request closes them too).
+    """
     schedule = sync_schedule()
     if not schedule.enabled:
         return None
