@@ -99,6 +99,21 @@ class Customer(models.Model):
             models.Index(Lower("name"), F("id"), name="customer_name_sort_idx"),
             # The Status sort and the active / inactive filter in that same order.
             models.Index(F("is_active").desc(), Lower("name"), F("id"), name="customer_active_sort_idx"),
+            # The active filter walks active customers in name order without reading a row ("is_active" alone,
+            # not "= true", is how the filter is written, so a partial index serves it where the sort index can't).
+            models.Index(Lower("name"), F("id"), condition=Q(is_active=True), name="customer_active_name_idx"),
+            # The same for the few inactive customers; it also gives the readiness counts (which are about active
+            # ones) the inactive customers without reading a row.
+            models.Index(
+                Lower("name"), F("id"), F("is_active"), condition=Q(is_active=False), name="customer_inactive_idx"
+            ),
+            # The customers merged into one, in name order (its page lists them): few rows carry merged_into, and
+            # without this the planner, told the column is nearly all NULL, walks every customer in name order.
+            models.Index(
+                fields=["merged_into", "name", "id"],
+                condition=Q(merged_into__isnull=False),
+                name="customer_merged_into_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,6 +147,11 @@ class Site(models.Model):
         return self.name
 
 
+# A link whose customer's invoices would not export (syncapp.selectors.readiness): not syncing, its client inactive
+# in HaloPSA or without a main site. Few links are, so a partial index of just them makes the counts cheap.
+HALO_LINK_EXPORT_BLOCKED = ~Q(not_syncing_reason="") | Q(halo_inactive=True) | Q(main_site_missing=True)
+
+
 class HaloLink(models.Model):
     """The link of a customer to one HaloPSA client, with what the last sync saw of that client."""
 
@@ -149,6 +169,14 @@ class HaloLink(models.Model):
 
     class Meta:
         ordering = ["halo_id"]
+        indexes = [
+            # Holds every column the readiness counts read, so they never visit the links themselves.
+            models.Index(
+                fields=["customer", "not_syncing_reason", "halo_inactive", "main_site_missing"],
+                condition=HALO_LINK_EXPORT_BLOCKED,
+                name="halolink_export_blocked_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"HaloPSA client {self.halo_id}"

@@ -20,8 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Concat, Lower
 from django.shortcuts import get_object_or_404
 
-from syncapp.choices import NotSyncingReason, SyncKind, SyncStatus
-from syncapp.models import Customer, FieldChange, HaloLink, Site, SyncRun
+from syncapp.choices import NotSyncingReason
+from syncapp.models import Customer, FieldChange, HaloLink, Site
+from syncapp.selectors.runs import complete_sync_runs
 
 
 def halo_client_url(halo_id: int | None) -> str | None:
@@ -34,12 +35,7 @@ def halo_client_url(halo_id: int | None) -> str | None:
 
 def last_complete_sync_at() -> datetime | None:
     """When the last sync that succeeded in full finished: it checked every syncing customer against HaloPSA."""
-    return (
-        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False, kind=SyncKind.HALOPSA)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    return complete_sync_runs().values_list("finished_at", flat=True).first()
 
 
 def _last_synced(checked_at: datetime | None) -> Case | F:
@@ -76,18 +72,19 @@ def _active_site_count() -> Subquery:
     return Subquery(sites.values(count=Func(F("pk"), function="COUNT")).values("count"), output_field=IntegerField())
 
 
-def customer_table_rows(*, searching: bool = False) -> QuerySet[Customer]:
+def customer_table_rows(*, checked_at: datetime | None, searching: bool = False) -> QuerySet[Customer]:
     """Every customer with its link state and active-site count as annotations: one query per page, any size.
 
     The default order, case-insensitive name then id, is the expression index customer_name_sort_idx: a page is a
     walk along it, never a sort of every customer. A search reads every row anyway (a word may be anywhere in a
     name), and walking the index for it would fetch every row out of order; so while searching, the same order is
     written so the index cannot serve it, and the database reads the table once and sorts only the matches.
+    `checked_at` is last_complete_sync_at() (the page reads it along with its "last sync" line).
     """
     name_sort = Lower(Concat("name", Value(""))) if searching else Lower("name")
     return Customer.objects.annotate(
         link_halo_id=F("halo_link__halo_id"),
-        link_last_synced_at=_last_synced(last_complete_sync_at()),
+        link_last_synced_at=_last_synced(checked_at),
         link_not_syncing_reason=F("halo_link__not_syncing_reason"),
         link_halo_inactive=F("halo_link__halo_inactive"),
         active_site_count=_active_site_count(),
@@ -125,10 +122,28 @@ def customer_sites(*, customer: Customer) -> QuerySet[Site]:
     return customer.sites.order_by("-is_active", "name", "id")
 
 
-def customer_history(*, customer: Customer, field: str = "") -> QuerySet[FieldChange]:
-    """The customer's history, newest first, optionally only one field, with the run, person and site loaded."""
-    # Customers merged into this one keep their own rows (history is append-only); their timeline shows here too.
-    changes = FieldChange.objects.filter(Q(customer=customer) | Q(customer__merged_into=customer)).select_related(
+def _timeline_of(customer: Customer, merged: list[Customer] | None = None) -> Q:
+    """The history rows on a customer's timeline: its own and those of the customers merged into it.
+
+    Customers merged into this one keep their own rows (history is append-only). Read off the history's customer
+    index, never through an OR across the join to the customer (which reads every history row). Given the merged
+    customers (the page lists them anyway), a customer without any reads its rows in the index's order.
+    """
+    if merged is None:
+        return Q(customer__in=Customer.objects.filter(Q(pk=customer.pk) | Q(merged_into=customer)).values("pk"))
+    if not merged:
+        return Q(customer=customer)
+    return Q(customer__in=[customer.pk, *(other.pk for other in merged)])
+
+
+def customer_history(
+    *, customer: Customer, merged: list[Customer] | None = None, field: str = ""
+) -> QuerySet[FieldChange]:
+    """The customer's history, newest first, optionally only one field, with the run, person and site loaded.
+
+    `merged`: the customers merged into this one, when the caller has them (see _timeline_of).
+    """
+    changes = FieldChange.objects.filter(_timeline_of(customer, merged)).select_related(
         "sync_run", "changed_by", "site", "customer"
     )
     if field:
@@ -138,11 +153,7 @@ def customer_history(*, customer: Customer, field: str = "") -> QuerySet[FieldCh
 
 def customer_history_fields(*, customer: Customer) -> list[str]:
     """The field names that appear in the customer's history (for the timeline's filter)."""
-    names = (
-        FieldChange.objects.filter(Q(customer=customer) | Q(customer__merged_into=customer))
-        .exclude(field="")
-        .values_list("field", flat=True)
-    )
+    names = FieldChange.objects.filter(_timeline_of(customer)).exclude(field="").values_list("field", flat=True)
     return sorted(set(names))
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -159,11 +159,24 @@ def schedule_times(schedule: SyncSchedule) -> ScheduleTimes:
     return ScheduleTimes(last_run=last, next_due=max(due, now))
 
 
+def complete_sync_runs() -> QuerySet[SyncRun]:
+    """Full syncs that succeeded (not dry runs), newest first: each checked every syncing customer against HaloPSA."""
+    return SyncRun.objects.filter(status=SyncStatus.SUCCEEDED, dry_run=False, kind=SyncKind.HALOPSA).order_by(
+        "-finished_at"
+    )
+
+
 def last_sync_summary() -> SyncRun | None:
-    """The last finished run that wrote something (not a dry run), for the Customers page's "last sync" line."""
+    """The last finished run that wrote something (not a dry run), for the Customers page's "last sync" line.
+
+    It carries `last_complete_at`, when the last full sync that succeeded finished (the list's "Last synced" reads
+    it; see selectors.customers.last_complete_sync_at), so the page asks for both in one query.
+    """
     return (
         SyncRun.objects.exclude(status__in=SyncStatus.open_values())
         .filter(dry_run=False)
+        .select_related("requested_by")
+        .annotate(last_complete_at=Subquery(complete_sync_runs().values("finished_at")[:1]))
         .order_by("-finished_at", "-id")
         .first()
     )

@@ -6,7 +6,7 @@ from math import ceil
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django_filters import CharFilter, FilterSet
@@ -33,10 +33,23 @@ class BoundedPaginator(Paginator):
     filter or (on the customer list) jump to a letter, which start a new, short walk along an index.
     """
 
-    def __init__(self, object_list, per_page: int, *, counted: QuerySet, depth: int, **kwargs) -> None:
+    def __init__(
+        self,
+        object_list,
+        per_page: int,
+        *,
+        counted: QuerySet,
+        depth: int,
+        found: int | None = None,
+        count_with_page: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.counted = counted
         self.depth = depth
+        self.count_with_page = count_with_page
+        if found is not None:  # the caller knows how many rows there are (e.g. from counts it shows anyway)
+            self.found = found
 
     @cached_property
     def found(self) -> int:
@@ -64,23 +77,65 @@ class BoundedPaginator(Paginator):
         the name order), not the page's annotations (site counts, link state), which are worked out for the rows
         shown only.
         """
+        if self.count_with_page and "found" not in self.__dict__:
+            page = self._page_and_count(number)
+            if page is not None:
+                return page
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         window = self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
         return self._get_page(BoundRows(data=window, table=self.object_list.table), number, self)
 
+    def _page_and_count(self, number) -> Page | None:
+        """A page of a search and the number of rows found, from one pass over the rows (None: page the usual way).
+
+        A search cannot walk an index (a word may be anywhere in a name): counting its matches and then ordering
+        them for the page would read the table twice. COUNT(*) OVER () counts the matches while they are ordered
+        for the page. Past the last page, nothing comes back and the rows are counted the usual way.
+        """
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return None
+        bottom = (number - 1) * self.per_page
+        if number < 1 or bottom >= self.depth:
+            return None
+        top = min(bottom + self.per_page, self.depth)
+        ids = list(self.counted.annotate(found=Window(Count("*"))).values_list("pk", "found")[bottom:top])
+        if not ids and number > 1:
+            return None
+        self.found = min(ids[0][1], self.depth + 1) if ids else 0
+        window = self.counted.filter(pk__in=[pk for pk, _ in ids])
+        return self._get_page(BoundRows(data=window, table=self.object_list.table), number, self)
+
 
 def configure_table(
-    request: HttpRequest, table: Table, *, per_page: int | None = None, depth: int | None = None
+    request: HttpRequest,
+    table: Table,
+    *,
+    per_page: int | None = None,
+    depth: int | None = None,
+    found: int | None = None,
+    count_with_page: bool = False,
 ) -> Table:
     """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error.
 
-    With a depth, only that many rows are counted and paged through (BoundedPaginator).
+    With a depth, only that many rows are counted and paged through (BoundedPaginator); `found`, when the caller
+    knows how many rows there are, spares the count; `count_with_page` counts them while reading the page (for a
+    search, which reads every row anyway).
     """
     RequestConfig(request, paginate=False).configure(table)
     size = per_page or page_size(request)
-    options = {} if depth is None else {"paginator_class": BoundedPaginator, "counted": table.data.data, "depth": depth}
+    options = {}
+    if depth is not None:
+        options = {
+            "paginator_class": BoundedPaginator,
+            "counted": table.data.data,
+            "depth": depth,
+            "found": found,
+            "count_with_page": count_with_page,
+        }
     try:
         table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size, **options)
     except PageNotAnInteger:

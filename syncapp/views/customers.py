@@ -46,7 +46,11 @@ CUSTOMER_LIST_DEPTH = 5_000
 @permission_required("syncapp.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
     search = CustomerSearch.parse(request.GET.get("q", ""))
-    customer_filter = CustomerFilter(request.GET or None, queryset=customer_table_rows(searching=bool(search)))
+    last_sync = last_sync_summary()
+    checked_at = last_sync.last_complete_at if last_sync else None
+    customer_filter = CustomerFilter(
+        request.GET or None, queryset=customer_table_rows(checked_at=checked_at, searching=bool(search))
+    )
     status = filter_status(customer_filter)
     rows = customer_filter.queryset.none() if status == 400 else customer_filter.qs
     sort = request.GET.get("sort", "")
@@ -63,6 +67,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         request,
         CustomerTable(rows, search=shown_search, exclude=() if can_sync else ("actions",)),
         depth=CUSTOMER_LIST_DEPTH,
+        count_with_page=shown_search is not None,
     )
     filtered = any(request.GET.get(name) for name in customer_filter.filters) or bool(letter)
     return render(
@@ -73,10 +78,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "filter": customer_filter,
             "table": table,
             "filtered": filtered,
-            "open_run": open_sync_run(),
+            # Only the empty list says a first import is under way.
+            "open_run": None if table.paginator.count or filtered else open_sync_run(),
             "readiness": export_readiness_counts(),
             "export_blocks": ExportBlock,
-            "last_sync": last_sync_summary(),
+            "last_sync": last_sync,
             "page_sizes": PAGE_SIZES,
             "per_page": page_size(request),
             "letters": NAME_LETTERS if by_name else (),
@@ -118,7 +124,8 @@ def _render_customer(
     if form is None:
         form = CustomerFieldsForm(initial=model_to_dict(customer, fields=editable), editable=editable)
     extra_labels = extra_field_labels()
-    history_filter = _history_filter(request, customer, extra_labels)
+    merged = merged_customers_of(customer=customer)
+    history_filter = _history_filter(request, customer, extra_labels, merged=merged)
     history_page = paginate(request, history_filter.qs, per_page=HISTORY_PAGE_SIZE, param="history_page")
     invalid_emails = {
         name: invalid_email_addresses(getattr(customer, name)) for name in ("invoice_email_to", "invoice_email_cc")
@@ -149,7 +156,7 @@ def _render_customer(
             "can_change_site": request.user.has_perm("syncapp.change_site"),
             "can_merge": request.user.has_perm("syncapp.change_customer")
             and request.user.has_perm("syncapp.match_customer"),
-            "merged_customers": merged_customers_of(customer=customer),
+            "merged_customers": merged,
             "can_sync": request.user.has_perm("syncapp.run_halo_sync"),
             "sync_status": one_client_sync_status(halo_id=link.halo_id) if link else {},
             "page_version": customer_page_version(customer),
@@ -159,13 +166,17 @@ def _render_customer(
 
 
 def _history_filter(
-    request: HttpRequest, customer: Customer, extra_labels: dict[str, ExtraFieldLabel]
+    request: HttpRequest,
+    customer: Customer,
+    extra_labels: dict[str, ExtraFieldLabel],
+    *,
+    merged: list[Customer] | None = None,
 ) -> HistoryFilter:
     """The customer's history filtered by field, origin, person and date (every field a history row can name)."""
     labels = {name: label.display for name, label in extra_labels.items()}
     return HistoryFilter(
         request.GET or None,
-        queryset=customer_history(customer=customer),
+        queryset=customer_history(customer=customer, merged=merged),
         field_choices=history_field_choices(labels),
         people=customer_history_people(customer=customer),
     )

@@ -10,9 +10,21 @@ from syncapp.selectors.readiness import export_blocked_customers, export_readine
 from syncapp.tables import ReadinessTable
 from syncapp.views.common import configure_table, csv_response
 
+# Rows the page pages through (200 pages of 25); past them, staff filter by reason or search by name.
+READINESS_DEPTH = 5_000
+
 
 def _readiness_filter(request: HttpRequest) -> ReadinessFilter:
     return ReadinessFilter(request.GET or None, queryset=export_blocked_customers())
+
+
+def _rows_counted_already(readiness_filter: ReadinessFilter, counts: dict[str, int]) -> int | None:
+    """The number of rows listed, when the page's per-reason counts say it (no name search); else None."""
+    if not readiness_filter.is_bound:
+        return counts["total"]
+    if not readiness_filter.is_valid() or readiness_filter.form.cleaned_data.get("q"):
+        return None
+    return counts.get(readiness_filter.form.cleaned_data.get("reason") or "total")
 
 
 @require_GET
@@ -20,7 +32,13 @@ def _readiness_filter(request: HttpRequest) -> ReadinessFilter:
 def export_readiness(request: HttpRequest) -> HttpResponse:
     readiness_filter = _readiness_filter(request)
     can_match = request.user.has_perm("syncapp.match_customer")
-    table = configure_table(request, ReadinessTable(readiness_filter.qs, can_match=can_match))
+    counts = export_readiness_counts()
+    table = configure_table(
+        request,
+        ReadinessTable(readiness_filter.qs, can_match=can_match),
+        depth=READINESS_DEPTH,
+        found=_rows_counted_already(readiness_filter, counts),
+    )
     return render(
         request,
         "syncapp/readiness.html",
@@ -28,7 +46,7 @@ def export_readiness(request: HttpRequest) -> HttpResponse:
             "nav_section": "readiness",
             "filter": readiness_filter,
             "table": table,
-            "counts": export_readiness_counts(),
+            "counts": counts,
             "filtered": any(request.GET.get(name) for name in readiness_filter.filters),
         },
     )

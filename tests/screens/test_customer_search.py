@@ -1,6 +1,8 @@
 """The customer search: every attribute a clerk may hold finds the customer and says what matched; bad input."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from syncapp.models import Customer
@@ -177,9 +179,66 @@ def test_search_queries_do_not_grow_with_the_number_of_customers(
         for n in range(count)
     )
     HaloLinkFactory(halo_id=77, customer__name="Linked One")
-    # Session, user, group and direct permissions, open run, last complete sync, the invoice-readiness counts, the
-    # last sync's line, the count and the page.
+    # Session, user, group and direct permissions, the invoice-readiness counts, the last sync's line (with the last
+    # complete sync), the page's ids with the number of matches, and the page's rows.
     for text in ("sydney", "77", "02 9000 0001", "customer 0000"):
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(8):
             response = billing_client.get(URL, {"q": text})
         assert response.status_code == 200
+
+
+def _statements_searching(client, query: dict) -> tuple[object, list[str]]:
+    """The response, and the statements that searched the customers (not those that load rows by their ids)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL, query)
+    return response, [
+        q["sql"]
+        for q in captured.captured_queries
+        if "LIKE" in q["sql"] and '"syncapp_customer"."id" IN (' not in q["sql"]
+    ]
+
+
+def test_a_search_reads_the_rows_once_for_its_page_and_its_count(billing_client) -> None:
+    Customer.objects.bulk_create(Customer(name=f"Walker {n:03d}", city="Perth") for n in range(60))
+    Customer.objects.bulk_create(Customer(name=f"Other {n:03d}") for n in range(40))
+    response, searching = _statements_searching(billing_client, {"q": "walker", "page": 2})
+    assert len(searching) == 1, searching
+    paginator = response.context["table"].paginator
+    assert (paginator.count, paginator.num_pages, response.context["table"].page.number) == (60, 3, 2)
+    assert next(row.record.name for row in response.context["table"].paginated_rows) == "Walker 025"
+
+
+def test_a_search_page_past_the_end_shows_the_last_one(billing_client) -> None:
+    Customer.objects.bulk_create(Customer(name=f"Walker {n:03d}") for n in range(30))
+    response, searching = _statements_searching(billing_client, {"q": "walker", "page": 9})
+    assert response.status_code == 200 and response.context["table"].page.number == 2
+    assert [row.record.name for row in response.context["table"].paginated_rows] == [
+        "Walker 025",
+        "Walker 026",
+        "Walker 027",
+        "Walker 028",
+        "Walker 029",
+    ]
+    assert len(searching) == 2  # the empty page and the count (the last page is then read as any page is)
+
+
+def test_a_search_finding_nothing_counts_nothing_more(billing_client) -> None:
+    Customer.objects.bulk_create(Customer(name=f"Walker {n:03d}") for n in range(30))
+    response, searching = _statements_searching(billing_client, {"q": "zzqxv"})
+    assert response.status_code == 200 and response.context["table"].paginator.count == 0
+    assert len(searching) == 1
+
+
+def test_a_search_finding_more_than_the_depth_says_more_than(billing_client, settings) -> None:
+    from syncapp.views import customers as views
+
+    Customer.objects.bulk_create(Customer(name=f"Walker {n:03d}") for n in range(60))
+    original = views.CUSTOMER_LIST_DEPTH
+    views.CUSTOMER_LIST_DEPTH = 50
+    try:
+        response = billing_client.get(URL, {"q": "walker", "page": 2})
+    finally:
+        views.CUSTOMER_LIST_DEPTH = original
+    paginator = response.context["table"].paginator
+    assert (paginator.capped, paginator.count, paginator.num_pages) == (True, 50, 2)
+    assert "of more than 50" in response.content.decode()

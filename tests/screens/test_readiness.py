@@ -13,8 +13,9 @@ from tests.factories import CustomerFactory, HaloLinkFactory
 
 URL = reverse("syncapp:export-readiness")
 CSV_URL = reverse("syncapp:export-readiness-csv")
-# Session, user, the user's group and direct permissions, the count, the page and the per-reason counts.
-READINESS_QUERIES = 7
+# Session, user, the user's group and direct permissions, the per-reason counts (which also count the rows the
+# page lists, unless it searches by name) and the page.
+READINESS_QUERIES = 6
 
 
 def _portal() -> dict[str, Customer]:
@@ -156,6 +157,24 @@ def test_queries_do_not_grow_with_the_number_of_customers(billing_client, django
         response = billing_client.get(URL)
     assert response.status_code == 200
     assert response.context["counts"]["total"] == count // 2 + len(range(0, count // 2 + count % 2, 3))
+    assert response.context["table"].paginator.found == response.context["counts"]["total"]
+
+
+@pytest.mark.parametrize("count", [10, 10_000])
+def test_a_name_search_counts_its_rows_in_one_more_query(billing_client, django_assert_num_queries, count) -> None:
+    _bulk(count)
+    with django_assert_num_queries(READINESS_QUERIES + 1):
+        response = billing_client.get(URL, {"q": "customer", "reason": ExportBlock.NO_HALO_ID})
+    assert response.status_code == 200
+    shown = response.context["table"].paginator
+    assert shown.found == min(response.context["counts"][ExportBlock.NO_HALO_ID], shown.depth + 1)
+
+
+def test_each_reason_lists_as_many_rows_as_its_count_says(billing_client) -> None:
+    _portal()
+    for reason in ExportBlock:
+        response = billing_client.get(URL, {"reason": reason})
+        assert len(_names(response)) == response.context["counts"][reason] == response.context["table"].paginator.count
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(billing_client) -> None:
