@@ -35,3 +35,11 @@ def test_gunicorns_timeout_is_explicit_and_outlasts_interactive_halopsa_checks()
 def test_the_procfile_names_web_worker_and_beat() -> None:
     kinds = [line.split(":", 1)[0] for line in (DEPLOY / "Procfile").read_text().splitlines() if line.strip()]
     assert kinds == ["web", "worker", "beat"]
+
+
+def test_the_worker_runs_below_the_web_servers_cpu_priority() -> None:
+    """A sync is background work: where web and worker share a host, it must not slow the screens staff use."""
+    assert int(_unit("datagate-portal-worker.service")["Service"]["Nice"]) > 0
+    assert "Nice" not in _unit(UNITS[0])["Service"]
+    worker = next(line for line in (DEPLOY / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+    assert re.match(r"worker: nice -n [1-9]\d* celery ", worker), worker
