@@ -11,6 +11,7 @@ from syncapp.choices import ChangeAction, ChangeOrigin, ExportBlock
 from syncapp.forms import SafeTextInput
 from syncapp.selectors.customer_search import MAX_SEARCH_LENGTH, search_customers
 from syncapp.selectors.readiness import EXPORT_BLOCK_CONDITIONS
+from syncapp.selectors.runs import customers_named
 from syncapp.sync.diff import ACTIVE, INACTIVE
 from syncapp.sync.mapping import CUSTOMER_FIELD_LABELS, SITE_FIELD_LABELS
 
@@ -122,8 +123,7 @@ class RunChangeFilter(django_filters.FilterSet):
     """A run's change list: by customer name, customer or site, what happened, field and date."""
 
     customer = django_filters.CharFilter(
-        field_name="customer__name",
-        lookup_expr="icontains",
+        method="filter_customer",
         label="Customer",
         widget=SafeTextInput(attrs={"type": "search", "placeholder": "Customer name", "autocomplete": "off"}),
     )
@@ -140,6 +140,9 @@ class RunChangeFilter(django_filters.FilterSet):
     def __init__(self, *args, field_choices: list[tuple[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["field"].extra["choices"] = field_choices or history_field_choices()
+
+    def filter_customer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(customer__in=customers_named(value))
 
     def filter_record(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(site__isnull=value == "customer")

@@ -67,20 +67,28 @@ class BoundedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        window = self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
-        return self._get_page(BoundRows(data=window, table=self.object_list.table), number, self)
+        return self._get_page(BoundRows(data=self.window(bottom, top), table=self.object_list.table), number, self)
+
+    def window(self, bottom: int, top: int) -> QuerySet:
+        """The rows from `bottom` to `top` as the list shows them (a subclass may find them another way)."""
+        return self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
 
 
 def configure_table(
-    request: HttpRequest, table: Table, *, per_page: int | None = None, depth: int | None = None
+    request: HttpRequest,
+    table: Table,
+    *,
+    per_page: int | None = None,
+    depth: int | None = None,
+    paginator_class: type[BoundedPaginator] = BoundedPaginator,
 ) -> Table:
     """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error.
 
-    With a depth, only that many rows are counted and paged through (BoundedPaginator).
+    With a depth, only that many rows are counted and paged through (BoundedPaginator, or the subclass given).
     """
     RequestConfig(request, paginate=False).configure(table)
     size = per_page or page_size(request)
-    options = {} if depth is None else {"paginator_class": BoundedPaginator, "counted": table.data.data, "depth": depth}
+    options = {} if depth is None else {"paginator_class": paginator_class, "counted": table.data.data, "depth": depth}
     try:
         table.paginate(page=request.GET.get(table.prefixed_page_field, 1), per_page=size, **options)
     except PageNotAnInteger:
