@@ -14,10 +14,12 @@ from django.utils.safestring import SafeString
 from syncapp.choices import ExportBlock, NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
-from syncapp.run_counts import run_count_rows
+from syncapp.run_counts import RUN_COUNTS
 from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import halo_client_url
 from syncapp.selectors.readiness import block_reasons
+from syncapp.table_cells import OWN_CELLS_TEMPLATE, OwnCells
+from syncapp.templatetags.history_tags import old_new
 from syncapp.templatetags.portal_tags import format_duration, run_status_badge, time_html
 
 TABLE_TEMPLATE = "syncapp/_table.html"
@@ -108,10 +110,10 @@ class CustomerTable(tables.Table):
         return render_to_string("syncapp/_customer_row_menu.html", {"customer": record})
 
 
-class SyncRunTable(tables.Table):
-    """Sync history: one row per run."""
+class SyncRunTable(OwnCells, tables.Table):
+    """Sync history: one row per run (its rows draw their own cells: see table_cells.OwnCells)."""
 
-    id = tables.Column(verbose_name="Run", linkify=True, order_by=("id",))
+    id = tables.Column(verbose_name="Run", order_by=("id",))
     status = tables.Column(verbose_name="Status")
     trigger = tables.Column(verbose_name="Started by")
     requested_by = tables.Column(verbose_name="Who", default="—", order_by=("requested_by__username",))
@@ -125,12 +127,12 @@ class SyncRunTable(tables.Table):
         model = SyncRun
         fields = ()
         sequence = ("id", "status", "trigger", "requested_by", "queued_at", "duration", "counts")
-        template_name = TABLE_TEMPLATE
+        template_name = OWN_CELLS_TEMPLATE
         attrs = {"class": "data-table", "id": "run-table"}
         empty_text = "No sync has run yet."
 
-    def render_id(self, value: int) -> str:
-        return f"#{value}"
+    def render_id(self, record: SyncRun) -> SafeString:
+        return format_html('<a href="{}">#{}</a>', record.get_absolute_url(), record.pk)
 
     def render_status(self, record: SyncRun) -> SafeString:
         return run_status_badge(record)
@@ -147,11 +149,12 @@ class SyncRunTable(tables.Table):
             return "Staff (Sync from HaloPSA, one customer)"
         return f"{record.get_trigger_display()} (one customer)"
 
-    def render_requested_by(self, value: AbstractUser) -> str:
-        return value.get_full_name() or value.get_username()
+    def render_requested_by(self, record: SyncRun) -> str:
+        person = record.requested_by
+        return (person.get_full_name() or person.get_username()) if person else "—"
 
-    def render_queued_at(self, value: datetime) -> SafeString:
-        return time_html(value)
+    def render_queued_at(self, record: SyncRun) -> SafeString:
+        return time_html(record.queued_at)
 
     def render_duration(self, record: SyncRun) -> str:
         return format_duration(record.duration)
@@ -159,22 +162,25 @@ class SyncRunTable(tables.Table):
     def render_counts(self, record: SyncRun) -> SafeString:
         if record.is_open:
             return format_html('<span class="muted">{}</span>', "in progress")
+        # The counters alone, not run_count_rows: the list links none of them, so it works out no URLs.
         items = format_html_join(
             "",
             '<span class="{}">{} <b>{}</b></span>',
             (
-                ("zero" if row["value"] == 0 else f"c-{row['key']}", row["label"], intcomma(row["value"]))
-                for row in run_count_rows(record)
-                if not row["part_of"]  # deactivated/reactivated are inside "Updated"; the run page itemises them
+                ("zero" if value == 0 else f"c-{count.key}", count.label, intcomma(value))
+                for count in RUN_COUNTS
+                if not count.part_of  # deactivated/reactivated are inside "Updated"; the run page itemises them
+                for value in (getattr(record, count.field),)
             ),
         )
         return format_html('<span class="run-counts">{}</span>', items)
 
 
-class RunChangeTable(tables.Table):
-    """Every history row one run wrote."""
+class RunChangeTable(OwnCells, tables.Table):
+    """Every history row one run wrote (its rows draw their own cells: see table_cells.OwnCells)."""
 
-    customer = tables.Column(verbose_name="Customer", linkify=True, order_by=("customer__name", "id"))
+    # By name on request: a sort of every change of the run (the default order is the index's, see sync_run_changes).
+    customer = tables.Column(verbose_name="Customer", order_by=("customer__name", "customer_id", "id"))
     site = tables.Column(verbose_name="Site", default="—", order_by=("site__name", "id"))
     action = tables.Column(verbose_name="What")
     field = tables.Column(verbose_name="Field", empty_values=())
@@ -185,27 +191,45 @@ class RunChangeTable(tables.Table):
         model = FieldChange
         fields = ()
         sequence = ("customer", "site", "action", "field", "change", "changed_at")
-        template_name = TABLE_TEMPLATE
+        template_name = OWN_CELLS_TEMPLATE
         attrs = {"class": "data-table", "id": "change-table"}
         empty_text = "This run changed nothing."
 
     def __init__(self, *args, field_labels: dict[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.field_labels = field_labels or {}
+        # A page's rows come a customer at a time and share a few times (a run stamps each page of clients once):
+        # each customer's link and each time is formatted once per page, not once per row.
+        self._customer_links: dict[int, SafeString] = {}
+        self._times: dict[datetime, SafeString] = {}
 
     beyond_depth = "Filter by customer or field to reach the others."
+
+    def render_customer(self, record: FieldChange) -> SafeString:
+        link = self._customer_links.get(record.customer_id)
+        if link is None:
+            customer = record.customer
+            link = format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
+            self._customer_links[record.customer_id] = link
+        return link
+
+    def render_site(self, record: FieldChange) -> str:
+        return record.site.name if record.site_id else "—"
 
     def render_action(self, record: FieldChange) -> str:
         return record.get_action_display()
 
-    def render_field(self, value: str) -> str:
-        return history_field_label(value, self.field_labels) if value else "—"
-
-    def render_changed_at(self, value: datetime) -> SafeString:
-        return time_html(value, "time")
+    def render_field(self, record: FieldChange) -> str:
+        return history_field_label(record.field, self.field_labels) if record.field else "—"
 
     def render_change(self, record: FieldChange) -> SafeString:
-        return render_to_string("syncapp/_old_new.html", {"change": record})
+        return old_new(record)
+
+    def render_changed_at(self, record: FieldChange) -> SafeString:
+        shown = self._times.get(record.changed_at)
+        if shown is None:
+            shown = self._times[record.changed_at] = time_html(record.changed_at, "time")
+        return shown
 
 
 # What staff do about each reason a customer's invoices would not export.
