@@ -1,6 +1,8 @@
 """A run's change list and the sync history at scale: index order, one read of the filter, rows drawn as before."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -180,6 +182,30 @@ def test_the_customer_filter_is_the_filter_set_s_own(billing_client) -> None:
     run, written = _run_in_written_order()
     found = RunChangeFilter({"customer": "mid"}, queryset=sync_run_changes(run=run)).qs
     assert list(found) == written[4:6]
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({"since": "2026-11-03"}, ["late", "next"]),
+        ({"until": "2026-11-02"}, ["early", "evening"]),
+        ({"since": "2026-11-02", "until": "2026-11-02"}, ["early", "evening"]),
+        ({"since": "2026-11-03", "until": "2026-11-03"}, ["late"]),
+    ],
+)
+def test_the_dates_are_days_in_the_portal_time_zone(billing_client, settings, query: dict, shown: list[str]) -> None:
+    settings.TIME_ZONE = "Australia/Perth"  # UTC+8: 23:30 on the 2nd in Perth is 15:30 UTC the same day
+    run = SyncRunFactory(status=SyncStatus.SUCCEEDED, finished_at=timezone.now())
+    perth = ZoneInfo("Australia/Perth")
+    for label, at in (
+        ("early", datetime(2026, 11, 2, 0, 0, tzinfo=perth)),
+        ("evening", datetime(2026, 11, 2, 23, 59, 59, tzinfo=perth)),
+        ("late", datetime(2026, 11, 3, 0, 0, tzinfo=perth)),
+        ("next", datetime(2026, 11, 4, 8, 0, tzinfo=perth)),
+    ):
+        FieldChangeFactory(sync_run=run, field="city", new_value=label, changed_at=at)
+    table = billing_client.get(run_url(run), query).context["table"]
+    assert [row.record.new_value for row in table.paginated_rows] == shown
 
 
 @pytest.mark.parametrize("changes", [2, 40])
