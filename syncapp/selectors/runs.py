@@ -59,8 +59,8 @@ def sync_run_changes(*, run: SyncRun) -> QuerySet[FieldChange]:
 
     Each customer's changes together, in the order the run wrote them (its own row, then its sites'), customers in
     the order they came to the portal: for an import run that is the order HaloPSA listed them. The index on
-    (sync_run, customer, id) holds the rows in this order, so a page reads 50 index entries, not a sort of every
-    change of the run by customer name; the Customer column still sorts by name on request.
+    (sync_run, customer, id) holds the rows in this order, so the list is read along it rather than every change of
+    the run sorted by customer name; the Customer column still sorts by name on request.
     """
     return FieldChange.objects.filter(sync_run=run).select_related("customer", "site").order_by("customer_id", "id")
 
