@@ -312,7 +312,12 @@ class FieldChange(models.Model):
                 name="field_change_names_its_field",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "-changed_at"], name="fieldchange_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-changed_at"], name="fieldchange_customer_idx"),
+            # A run's page: its changes per customer in the order written, and the customer filter's probes, read
+            # in index order whatever the run's size (selectors.runs.sync_run_changes).
+            models.Index(fields=["sync_run", "customer", "id"], name="fieldchange_run_customer_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.field or self.action}: {self.old_value!r} → {self.new_value!r}"

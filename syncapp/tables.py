@@ -5,7 +5,6 @@ from datetime import datetime
 import django_tables2 as tables
 from django.contrib.auth.models import AbstractUser
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -14,10 +13,12 @@ from django.utils.safestring import SafeString
 from syncapp.choices import ExportBlock, NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
-from syncapp.run_counts import run_count_rows
+from syncapp.run_counts import RUN_COUNTS
 from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import halo_client_url
 from syncapp.selectors.readiness import block_reasons
+from syncapp.table_cells import OWN_CELLS_TEMPLATE, OwnCells
+from syncapp.templatetags.history_tags import old_new
 from syncapp.templatetags.portal_tags import format_duration, run_status_badge, time_html
 
 TABLE_TEMPLATE = "syncapp/_table.html"
@@ -25,8 +26,11 @@ TABLE_TEMPLATE = "syncapp/_table.html"
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
 
 
-class CustomerTable(tables.Table):
-    """The customers list: one row per customer, its link state from annotations (see selectors.customer_list)."""
+class CustomerTable(OwnCells, tables.Table):
+    """The customers list: one row per customer, its link state from annotations (customer_table_rows).
+
+    Its rows draw their own cells (table_cells.OwnCells): a page may hold 250 customers.
+    """
 
     # Every order ends in the name and the id, so equal values page in a stable order.
     name = tables.Column(verbose_name="Customer", order_by=("name_sort", "id"))
@@ -48,7 +52,7 @@ class CustomerTable(tables.Table):
         model = Customer
         fields = ()
         sequence = ("name", "link_halo_id", "active_site_count", "status", "link_last_synced_at", "actions")
-        template_name = "syncapp/_customer_table.html"
+        template_name = OWN_CELLS_TEMPLATE
         attrs = {"class": "data-table", "id": "customer-table"}
         empty_text = "No customers match."
 
@@ -61,58 +65,33 @@ class CustomerTable(tables.Table):
         # Most syncing customers show the same "last synced" (the last complete sync): formatted once per page.
         self._synced_cells: dict[datetime | None, SafeString] = {}
 
-    def page_rows(self) -> list[SafeString]:
-        """The page's rows as HTML, each cell rendered by its column's render_* method, in one pass.
-
-        django-tables2 renders a cell by resolving its accessor, looking for a choices display and inspecting the
-        render_* method's signature, and the template then loops over the cells: for a page of 250 customers that
-        cost more than all of the page's SQL. These columns are known, so each is rendered by its own method and
-        each row is one format_html (CSV export still goes through django-tables2). A new column needs its
-        renderer here.
-        """
-        renderers = {
-            "name": lambda record: self.render_name(record, record.name),
-            "link_halo_id": lambda record: self.render_link_halo_id(record.link_halo_id),
-            "active_site_count": lambda record: "—" if record.active_site_count is None else record.active_site_count,
-            "status": self.render_status,
-            "link_last_synced_at": lambda record: self.render_link_last_synced_at(record.link_last_synced_at),
-            "actions": self.render_actions,
-        }
-        columns = [(column.attrs["td"].as_html(), column.header, renderers[column.name]) for column in self.columns]
-        return [
-            format_html(
-                '<tr class="{}">{}</tr>',
-                "odd" if number % 2 else "even",
-                format_html_join(
-                    "",
-                    '<td {} data-label="{}">{}</td>',
-                    ((td, header, render(row.record)) for td, header, render in columns),
-                ),
-            )
-            for number, row in enumerate(self.paginated_rows)
-        ]
-
-    def render_name(self, record: Customer, value: str) -> SafeString:
-        link = format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+    def render_name(self, record: Customer) -> SafeString:
+        link = format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.name)
         matched = self.search.matches(record, halo_id=record.link_halo_id) if self.search else []
         if not matched:
             return link
         return format_html('{}<div class="cell-note search-match">Matched: {}</div>', link, "; ".join(matched))
 
-    def render_link_halo_id(self, value: int | None) -> SafeString:
-        if value is None:
+    def render_link_halo_id(self, record: Customer) -> SafeString:
+        if record.link_halo_id is None:
             return format_html(
                 '<span class="badge badge-warn">No HaloPSA id</span><div class="cell-note warn">{}</div>',
                 UNLINKED_WARNING,
             )
-        url = halo_client_url(value)
+        url = halo_client_url(record.link_halo_id)
         if url:
             return format_html(
-                '<a href="{}" target="_blank" rel="noopener" title="Open this client in HaloPSA">{}</a>', url, value
+                '<a href="{}" target="_blank" rel="noopener" title="Open this client in HaloPSA">{}</a>',
+                url,
+                record.link_halo_id,
             )
-        return format_html("{}", value)
+        return format_html("{}", record.link_halo_id)
 
-    def render_link_last_synced_at(self, value: datetime | None) -> SafeString:
+    def render_active_site_count(self, record: Customer) -> object:
+        return "—" if record.active_site_count is None else record.active_site_count
+
+    def render_link_last_synced_at(self, record: Customer) -> SafeString:
+        value = record.link_last_synced_at
         if value not in self._synced_cells:
             self._synced_cells[value] = time_html(value)
         return self._synced_cells[value]
@@ -153,10 +132,10 @@ class CustomerTable(tables.Table):
         )
 
 
-class SyncRunTable(tables.Table):
-    """Sync history: one row per run."""
+class SyncRunTable(OwnCells, tables.Table):
+    """Sync history: one row per run (its rows draw their own cells: see table_cells.OwnCells)."""
 
-    id = tables.Column(verbose_name="Run", linkify=True, order_by=("id",))
+    id = tables.Column(verbose_name="Run", order_by=("id",))
     status = tables.Column(verbose_name="Status")
     trigger = tables.Column(verbose_name="Started by")
     requested_by = tables.Column(verbose_name="Who", default="—", order_by=("requested_by__username",))
@@ -170,12 +149,12 @@ class SyncRunTable(tables.Table):
         model = SyncRun
         fields = ()
         sequence = ("id", "status", "trigger", "requested_by", "queued_at", "duration", "counts")
-        template_name = TABLE_TEMPLATE
+        template_name = OWN_CELLS_TEMPLATE
         attrs = {"class": "data-table", "id": "run-table"}
         empty_text = "No sync has run yet."
 
-    def render_id(self, value: int) -> str:
-        return f"#{value}"
+    def render_id(self, record: SyncRun) -> SafeString:
+        return format_html('<a href="{}">#{}</a>', record.get_absolute_url(), record.pk)
 
     def render_status(self, record: SyncRun) -> SafeString:
         return run_status_badge(record)
@@ -192,11 +171,12 @@ class SyncRunTable(tables.Table):
             return "Staff (Sync from HaloPSA, one customer)"
         return f"{record.get_trigger_display()} (one customer)"
 
-    def render_requested_by(self, value: AbstractUser) -> str:
-        return value.get_full_name() or value.get_username()
+    def render_requested_by(self, record: SyncRun) -> str:
+        person = record.requested_by
+        return (person.get_full_name() or person.get_username()) if person else "—"
 
-    def render_queued_at(self, value: datetime) -> SafeString:
-        return time_html(value)
+    def render_queued_at(self, record: SyncRun) -> SafeString:
+        return time_html(record.queued_at)
 
     def render_duration(self, record: SyncRun) -> str:
         return format_duration(record.duration)
@@ -204,22 +184,25 @@ class SyncRunTable(tables.Table):
     def render_counts(self, record: SyncRun) -> SafeString:
         if record.is_open:
             return format_html('<span class="muted">{}</span>', "in progress")
+        # The counters alone, not run_count_rows: the list links none of them, so it works out no URLs.
         items = format_html_join(
             "",
             '<span class="{}">{} <b>{}</b></span>',
             (
-                ("zero" if row["value"] == 0 else f"c-{row['key']}", row["label"], intcomma(row["value"]))
-                for row in run_count_rows(record)
-                if not row["part_of"]  # deactivated/reactivated are inside "Updated"; the run page itemises them
+                ("zero" if value == 0 else f"c-{count.key}", count.label, intcomma(value))
+                for count in RUN_COUNTS
+                if not count.part_of  # deactivated/reactivated are inside "Updated"; the run page itemises them
+                for value in (getattr(record, count.field),)
             ),
         )
         return format_html('<span class="run-counts">{}</span>', items)
 
 
-class RunChangeTable(tables.Table):
-    """Every history row one run wrote."""
+class RunChangeTable(OwnCells, tables.Table):
+    """Every history row one run wrote (its rows draw their own cells: see table_cells.OwnCells)."""
 
-    customer = tables.Column(verbose_name="Customer", linkify=True, order_by=("customer__name", "id"))
+    # By name on request: a sort of every change of the run (the default order is the index's, see sync_run_changes).
+    customer = tables.Column(verbose_name="Customer", order_by=("customer__name", "customer_id", "id"))
     site = tables.Column(verbose_name="Site", default="—", order_by=("site__name", "id"))
     action = tables.Column(verbose_name="What")
     field = tables.Column(verbose_name="Field", empty_values=())
@@ -230,27 +213,45 @@ class RunChangeTable(tables.Table):
         model = FieldChange
         fields = ()
         sequence = ("customer", "site", "action", "field", "change", "changed_at")
-        template_name = TABLE_TEMPLATE
+        template_name = OWN_CELLS_TEMPLATE
         attrs = {"class": "data-table", "id": "change-table"}
         empty_text = "This run changed nothing."
 
     def __init__(self, *args, field_labels: dict[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.field_labels = field_labels or {}
+        # A page's rows come a customer at a time and share a few times (a run stamps each page of clients once):
+        # each customer's link and each time is formatted once per page, not once per row.
+        self._customer_links: dict[int, SafeString] = {}
+        self._times: dict[datetime, SafeString] = {}
 
     beyond_depth = "Filter by customer or field to reach the others."
+
+    def render_customer(self, record: FieldChange) -> SafeString:
+        link = self._customer_links.get(record.customer_id)
+        if link is None:
+            customer = record.customer
+            link = format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
+            self._customer_links[record.customer_id] = link
+        return link
+
+    def render_site(self, record: FieldChange) -> str:
+        return record.site.name if record.site_id else "—"
 
     def render_action(self, record: FieldChange) -> str:
         return record.get_action_display()
 
-    def render_field(self, value: str) -> str:
-        return history_field_label(value, self.field_labels) if value else "—"
-
-    def render_changed_at(self, value: datetime) -> SafeString:
-        return time_html(value, "time")
+    def render_field(self, record: FieldChange) -> str:
+        return history_field_label(record.field, self.field_labels) if record.field else "—"
 
     def render_change(self, record: FieldChange) -> SafeString:
-        return render_to_string("syncapp/_old_new.html", {"change": record})
+        return old_new(record)
+
+    def render_changed_at(self, record: FieldChange) -> SafeString:
+        shown = self._times.get(record.changed_at)
+        if shown is None:
+            shown = self._times[record.changed_at] = time_html(record.changed_at, "time")
+        return shown
 
 
 # What staff do about each reason a customer's invoices would not export.

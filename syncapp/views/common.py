@@ -84,8 +84,11 @@ class BoundedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        window = self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
-        return self._get_page(BoundRows(data=window, table=self.object_list.table), number, self)
+        return self._get_page(BoundRows(data=self.window(bottom, top), table=self.object_list.table), number, self)
+
+    def window(self, bottom: int, top: int) -> QuerySet:
+        """The rows from `bottom` to `top` as the list shows them (a subclass may find them another way)."""
+        return self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
 
     def _page_and_count(self, number) -> Page | None:
         """A page of a search and the number of rows found, from one pass over the rows (None: page the usual way).
@@ -118,19 +121,20 @@ def configure_table(
     depth: int | None = None,
     found: int | None = None,
     count_with_page: bool = False,
+    paginator_class: type[BoundedPaginator] = BoundedPaginator,
 ) -> Table:
     """Apply the requested ordering and page; an out-of-range page shows the last one rather than an error.
 
-    With a depth, only that many rows are counted and paged through (BoundedPaginator); `found`, when the caller
-    knows how many rows there are, spares the count; `count_with_page` counts them while reading the page (for a
-    search, which reads every row anyway).
+    With a depth, only that many rows are counted and paged through (BoundedPaginator, or the subclass given);
+    `found`, when the caller knows how many rows there are, spares the count; `count_with_page` counts them while
+    reading the page (for a search, which reads every row anyway).
     """
     RequestConfig(request, paginate=False).configure(table)
     size = per_page or page_size(request)
     options = {}
     if depth is not None:
         options = {
-            "paginator_class": BoundedPaginator,
+            "paginator_class": paginator_class,
             "counted": table.data.data,
             "depth": depth,
             "found": found,

@@ -12,8 +12,8 @@ from tests.factories import CustomerFactory, FieldChangeFactory, SiteFactory, Sy
 
 CONFIRM = reverse("syncapp:sync-halopsa")
 RUNS = reverse("syncapp:run-list")
-# Session, user, group and user permissions, the run, the Extra Field labels, the change count and page (a GET
-# writes nothing).
+# Session, user, group and user permissions, the run, the Extra Field labels, the first ids of the change list (its
+# count) and the page's rows (a GET writes nothing).
 RUN_PAGE_QUERIES = 8
 
 pytestmark = pytest.mark.django_db
