@@ -163,7 +163,9 @@ def bulk_insert_floor(tenant: Any) -> InsertFloor:
     for offset in range(0, len(clients), PAGE_SIZE):
         batch = clients[offset : offset + PAGE_SIZE]
         mark = time.perf_counter()
-        customers = [Customer(**_customer_values(c, tenant.sites.get(c["main_site_id"] or 0))) for c in batch]
+        customers = [
+            Customer(**_customer_values(c, tenant.sites.get(c["main_site_id"] or 0)), halo_linked=True) for c in batch
+        ]
         build += time.perf_counter() - mark
         with transaction.atomic():
             Customer.objects.bulk_create(customers)

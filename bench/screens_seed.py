@@ -87,6 +87,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
                     contact_phone=f"0{rng.randint(2, 8)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
                     invoice_email_to=f"accounts@{slug}{n}.com.au",
                     is_active=n % 20 != 0,
+                    halo_linked=n % 5 != 4,  # the links below are bulk-created, as the sync's import does
                 )
             )
         with transaction.atomic():
@@ -95,7 +96,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
             for customer in created:
                 index = len(customer_ids)
                 customer_ids.append(customer.pk)
-                is_linked = index % 5 != 4  # 80% linked
+                is_linked = index % 5 != 4  # 80% linked (halo_linked above says the same)
                 if is_linked:
                     halo_id += 1
                     linked.append((customer.pk, halo_id))

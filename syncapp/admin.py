@@ -68,6 +68,11 @@ class HaloLinkAdmin(admin.ModelAdmin):
     list_select_related = ("customer",)
     raw_id_fields = ("customer", "linked_by")
 
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        # A link is made or removed whole (its customer's halo_linked follows it: syncapp.signals), never moved
+        # from one customer to another here.
+        return ("customer",) if obj is not None else ()
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):

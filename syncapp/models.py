@@ -76,6 +76,10 @@ class Customer(models.Model):
     extra_field_4 = models.CharField("Extra Field 4", **LONG_TEXT)
     extra_field_5 = models.CharField("Extra Field 5", **LONG_TEXT)
     is_active = models.BooleanField("Active", default=True)
+    # Whether a HaloLink exists for this customer, so "active customers without a HaloPSA id" (the readiness counts
+    # on every Customers page) is a count of a small partial index, not a join of every customer to its link.
+    # Kept by syncapp.signals (links saved or deleted one by one, the admin) and the sync's bulk import.
+    halo_linked = models.BooleanField("Has a HaloPSA id", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set when staff merged this (hand-typed) customer into another: it stays, inactive, pointing at the kept one.
@@ -107,6 +111,10 @@ class Customer(models.Model):
             models.Index(
                 Lower("name"), F("id"), F("is_active"), condition=Q(is_active=False), name="customer_inactive_idx"
             ),
+            # The "not linked" filter of the customer list, in name order.
+            models.Index(Lower("name"), F("id"), condition=Q(halo_linked=False), name="customer_unlinked_name_idx"),
+            # Active customers without a HaloPSA id, counted on every Customers page (readiness counts).
+            models.Index(fields=["id"], condition=Q(is_active=True, halo_linked=False), name="customer_no_halo_id_idx"),
             # The customers merged into one, in name order (its page lists them): few rows carry merged_into, and
             # without this the planner, told the column is nearly all NULL, walks every customer in name order.
             models.Index(

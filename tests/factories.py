@@ -84,3 +84,10 @@ class HaloClientEntryFactory(factory.django.DjangoModelFactory):
     halo_id = factory.Sequence(lambda n: 5000 + n)
     name = factory.Sequence(lambda n: f"Halo client {n}")
     is_ticked = True
+
+
+def bulk_create_links(links) -> list[HaloLink]:
+    """HaloLink.objects.bulk_create for test data, marking the customers linked as the sync's bulk import does."""
+    created = HaloLink.objects.bulk_create(links)
+    Customer.objects.filter(pk__in=[link.customer_id for link in created]).update(halo_linked=True)
+    return created

@@ -64,29 +64,28 @@ def export_readiness_counts() -> dict[str, int]:
     """How many active customers would not export, in total and per reason: one query, read off indexes alone.
 
     Counting the reasons over every active customer joins each to its link (a whole-table pass, 0.4 s at 100,000
-    customers on SQLite). Instead one statement adds up small counts:
-    - every customer and every link (each link has one customer, so customers - links have no HaloPSA id);
-    - inactive customers without a link (customer_inactive_idx), taken off: readiness is about active ones;
-    - the links in a blocking state whose customer is active (halolink_export_blocked_idx, a partial index that
-      holds only such links and every column the counts read), one count per reason.
+    customers on SQLite), and even counting every customer and every link costs PostgreSQL tens of milliseconds.
+    Instead the statement counts two small partial indexes:
+    - active customers without a HaloPSA id (customer_no_halo_id_idx, on Customer.halo_linked);
+    - the links in a blocking state whose customer is active (halolink_export_blocked_idx, which holds only such
+      links and every column the counts read), one count per reason.
     """
     inactive = Customer.objects.filter(is_active=False)
     blocked_links = HaloLink.objects.filter(HALO_LINK_EXPORT_BLOCKED).exclude(customer__in=inactive.values("pk"))
+    # Links are counted by their customer, a column the partial index holds (its id is not: PostgreSQL would read
+    # every such link to count it).
     counts = (
         _one_row(blocked_links)
         .annotate(
-            blocked=Count("pk"),
-            **{name: Count("pk", filter=condition) for name, condition in LINK_BLOCK_CONDITIONS.items()},
-            customers=_count(Customer.objects.all()),
-            links=_count(HaloLink.objects.all()),
-            inactive_unlinked=_count(inactive.filter(halo_link__isnull=True)),
+            blocked=Count("customer"),
+            **{name: Count("customer", filter=condition) for name, condition in LINK_BLOCK_CONDITIONS.items()},
+            no_halo_id=_count(Customer.objects.filter(is_active=True, halo_linked=False)),
         )
         .get()
     )
-    no_halo_id = counts["customers"] - counts["links"] - counts["inactive_unlinked"]
     return {
-        "total": no_halo_id + counts["blocked"],
-        ExportBlock.NO_HALO_ID: no_halo_id,
+        "total": counts["no_halo_id"] + counts["blocked"],
+        ExportBlock.NO_HALO_ID: counts["no_halo_id"],
         **{name: counts[name] for name in LINK_BLOCK_CONDITIONS},
     }
 

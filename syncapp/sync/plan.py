@@ -189,7 +189,8 @@ class PagePlanner:
         if not values["name"]:
             raise RecordRejected("The HaloPSA client has no name.")
         _check_lengths(Customer, values, "Client")
-        customer = Customer(**values, is_active=not client.inactive)
+        # Imported with its link (bulk-created, so no signal marks it): halo_linked is set here.
+        customer = Customer(**values, is_active=not client.inactive, halo_linked=True)
         now = self.context.now
         link = HaloLink(
             customer=customer,

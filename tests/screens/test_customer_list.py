@@ -8,7 +8,7 @@ from syncapp.choices import NotSyncingReason, SyncStatus, SyncTrigger
 from syncapp.models import Customer, HaloLink, Site
 from syncapp.selectors.customers import customer_table_rows, last_complete_sync_at, last_synced_at
 from syncapp.views.customers import CUSTOMER_LIST_DEPTH
-from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory
+from tests.factories import CustomerFactory, HaloLinkFactory, SiteFactory, SyncRunFactory, bulk_create_links
 
 URL = reverse("syncapp:customer-list")
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
@@ -161,7 +161,7 @@ def test_needs_the_view_permission(client, django_user_model) -> None:
 def _bulk_customers(count: int) -> None:
     """`count` customers: every other one linked (some not syncing), each with a site; bulk inserts keep it fast."""
     customers = Customer.objects.bulk_create(Customer(name=f"Customer {n:05d}") for n in range(count))
-    HaloLink.objects.bulk_create(
+    bulk_create_links(
         HaloLink(
             customer=customer,
             halo_id=10_000 + n,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from syncapp.choices import LinkMethod
 from syncapp.models import Customer, HaloLink, Site
 from syncapp.selectors.customers import customer_table_rows, customers_from_letter
+from tests.factories import bulk_create_links
 
 URL = reverse("syncapp:customer-list")
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def many_customers() -> None:
         Customer(name=f"{'abcdefghijklmnopqrstuvwxyz'[n % 26]}ustomer {n:05d}", is_active=n % 10 != 0)
         for n in range(ROWS)
     )
-    HaloLink.objects.bulk_create(
+    bulk_create_links(
         HaloLink(customer=c, halo_id=n + 1, method=LinkMethod.IMPORTED) for n, c in enumerate(customers) if n % 2
     )
     Site.objects.bulk_create(Site(customer=c, name="Head office") for c in customers)

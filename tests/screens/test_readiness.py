@@ -9,7 +9,7 @@ from django.urls import reverse
 from syncapp.choices import ExportBlock, NotSyncingReason
 from syncapp.models import Customer, HaloLink
 from syncapp.selectors.readiness import export_readiness_counts
-from tests.factories import CustomerFactory, HaloLinkFactory
+from tests.factories import CustomerFactory, HaloLinkFactory, bulk_create_links
 
 URL = reverse("syncapp:export-readiness")
 CSV_URL = reverse("syncapp:export-readiness-csv")
@@ -144,7 +144,7 @@ def test_needs_the_view_permission(client, django_user_model, url: str) -> None:
 
 def _bulk(count: int) -> None:
     customers = Customer.objects.bulk_create(Customer(name=f"Customer {n:05d}") for n in range(count))
-    HaloLink.objects.bulk_create(
+    bulk_create_links(
         HaloLink(customer=c, halo_id=50_000 + n, method="imported", main_site_missing=n % 3 == 0)
         for n, c in enumerate(customers[::2])
     )

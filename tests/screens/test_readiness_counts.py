@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from syncapp.choices import ExportBlock, NotSyncingReason
 from syncapp.models import Customer, HaloLink
 from syncapp.selectors.readiness import block_reasons, export_blocked_customers, export_readiness_counts
-from tests.factories import CustomerFactory, HaloLinkFactory
+from tests.factories import CustomerFactory, HaloLinkFactory, bulk_create_links
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_counts_are_one_statement_read_off_the_partial_indexes() -> None:
     customers = Customer.objects.bulk_create(
         Customer(name=f"Customer {n}", is_active=n % 20 != 0) for n in range(3_000)
     )
-    HaloLink.objects.bulk_create(
+    bulk_create_links(
         HaloLink(
             customer=customer,
             halo_id=n + 1,
@@ -106,3 +106,4 @@ def test_counts_are_one_statement_read_off_the_partial_indexes() -> None:
         explained = "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
     assert "halolink_export_blocked_idx" in explained, explained
     assert "customer_inactive_idx" in explained, explained
+    assert "customer_no_halo_id_idx" in explained, explained
