@@ -1,5 +1,6 @@
 """Reads for matching: the queue, ranked HaloPSA client suggestions and the live check of a typed id."""
 
+import sys
 from collections import Counter
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from syncapp.choices import DuplicateStatus, MatchLevel
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.halo import HaloClientRecord, HaloError, HaloNotFound
 from syncapp.halo_budget import portal_halo_client
-from syncapp.matching.profiles import customer_profile, stored_profile
+from syncapp.matching.profiles import DIRECTORY_MATCH_COLUMNS, customer_profile, stored_profile
 from syncapp.matching.score import ProfileIndex
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink
 
@@ -67,34 +68,70 @@ def open_duplicates_of(*, customer: Customer) -> QuerySet[DuplicateCandidate]:
     return open_duplicates().filter(customer=customer)
 
 
+def unlinked_customer_count() -> int:
+    """How many customers unlinked_customers() lists, counted without walking every customer.
+
+    Counting that query itself looks up the link of each of the 100,000 customers (about 100 ms on SQLite); the
+    same number is every customer, less those merged away, less those linked (and not merged), less those listed
+    as possible duplicates instead, and each of these counts reads an index or a few rows only.
+    """
+    merged = Customer.objects.filter(merged_into__isnull=False)
+    not_merged = Customer.objects.count() - merged.count()
+    # Asked as "merged customers with a link" (Exists), not "links of merged customers", so SQLite starts from the
+    # few merged customers rather than from every link.
+    linked = HaloLink.objects.count() - merged.filter(Exists(HaloLink.objects.filter(customer=OuterRef("pk")))).count()
+    with_open_duplicate = open_duplicates().order_by().values("customer").distinct().count()
+    return not_merged - linked - with_open_duplicate
+
+
 def matching_queue_counts() -> dict[str, int]:
-    return {"unlinked": unlinked_customers().count(), "duplicates": open_duplicates().count()}
+    return {"unlinked": unlinked_customer_count(), "duplicates": open_duplicates().count()}
 
 
-def _unlinked_entries() -> list[HaloClientEntry]:
-    linked_ids = HaloLink.objects.values("halo_id")
-    return list(HaloClientEntry.objects.exclude(halo_id__in=linked_ids).defer("last_seen_at"))
+# What suggestions read of a HaloPSA client seen: the profile's columns and what a suggestion shows of it.
+_ENTRY_FIELDS = ("id", "halo_id", "name", "is_ticked", "is_inactive", *DIRECTORY_MATCH_COLUMNS)
 
 
-def suggestions_for(
-    *, customers: list[Customer], limit: int = DEFAULT_SUGGESTIONS, entries: list[HaloClientEntry] | None = None
-) -> dict[int, list[Suggestion]]:
+def _unlinked_entries() -> list[dict]:
+    """_ENTRY_FIELDS of every HaloPSA client seen and not linked, in the model's order (name, HaloPSA id)."""
+    # "Not among the links" looks each of the 82,000 clients seen up among the 80,000 links, reading its whole row
+    # (40 ms on SQLite). The ids seen EXCEPT the ids linked, in id order, reads the two halo_id indexes side by side
+    # instead, and only the clients left are read (25 ms). The slice only keeps that ORDER BY in the subquery:
+    # Django drops the order of an unsliced one, and unordered, SQLite sorts both sides first (60 ms).
+    unlinked_ids = (
+        HaloClientEntry.objects.order_by()
+        .values_list("halo_id", flat=True)
+        .difference(HaloLink.objects.order_by().values_list("halo_id", flat=True))
+        .order_by("halo_id")
+    )
+    return list(HaloClientEntry.objects.filter(halo_id__in=unlinked_ids[: sys.maxsize]).values(*_ENTRY_FIELDS))
+
+
+def suggestions_for(*, customers: list[Customer], limit: int = DEFAULT_SUGGESTIONS) -> dict[int, list[Suggestion]]:
     """Ranked HaloPSA clients seen (never ones already linked) for each customer, keyed by customer id.
 
     Each is scored on name, main-site phone, invoice e-mail domain, postcode, address and city
     (syncapp/matching/score.py); clients below Low are not offered.
     """
-    by_id = {entry.pk: entry for entry in (_unlinked_entries() if entries is None else entries)}
-    index = ProfileIndex({pk: stored_profile(entry) for pk, entry in by_id.items()})
+    rows = {row["id"]: row for row in _unlinked_entries()}
+    index = ProfileIndex({pk: stored_profile(row) for pk, row in rows.items()})
+    # Only the clients suggested become model instances, once each however many customers they are suggested to.
+    entries: dict[int, HaloClientEntry] = {}
+
+    def entry(pk: int) -> HaloClientEntry:
+        if pk not in entries:
+            row = rows[pk]
+            entries[pk] = HaloClientEntry.from_db(HaloClientEntry.objects.db, list(row), list(row.values()))
+        return entries[pk]
+
     result: dict[int, list[Suggestion]] = {}
     for customer in customers:
         ranked = index.ranked(customer_profile(customer))
-        found = [
-            Suggestion(entry=by_id[pk], score=scored.points, level=scored.level, reasons=scored.reasons)
-            for pk, scored in ranked
+        ranked.sort(key=lambda item: (-item[1].points, rows[item[0]]["name"], rows[item[0]]["halo_id"]))
+        result[customer.pk] = [
+            Suggestion(entry=entry(pk), score=scored.points, level=scored.level, reasons=scored.reasons)
+            for pk, scored in ranked[:limit]
         ]
-        found.sort(key=lambda s: (-s.score, s.entry.name, s.entry.halo_id))
-        result[customer.pk] = found[:limit]
     return result
 
 
