@@ -53,11 +53,15 @@ INITIALS_SIMILARITY = 0.9
 # Phone numbers are compared on their last digits, so "+61 2 9000 0000" equals "(02) 9000 0000".
 PHONE_DIGITS_COMPARED = 8
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
 _NOT_DIGIT = re.compile(r"\D+")
 
 
 def _ascii_fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
+    text = text or ""
+    if text.isascii():  # most names: the same result, without the round trip (pages fold thousands of names)
+        return text.lower()
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
@@ -65,7 +69,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
 
     "Knight & Gibson Partners Pty. Ltd." → ("knight", "gibson"); "A.B.C. Plumbing" → ("abc", "plumbing").
     """
-    words = _NOT_ALNUM.sub(" ", _ascii_fold(name).replace("&", " and ").replace("'", "")).split()
+    words = _ALNUM_RUN.findall(_ascii_fold(name).replace("&", " and ").replace("'", ""))
     words = [SYNONYMS.get(word, word) for word in words]
     kept = [word for word in words if word not in LEGAL_WORDS] or words
     # Runs of initials ("a b c", from "A.B.C.") are one word, as "ABC" is.
