@@ -11,8 +11,8 @@ from tests.factories import CustomerFactory, HaloClientEntryFactory, HaloLinkFac
 QUEUE = reverse("syncapp:matching")
 # Session, user, the user's direct and group permissions; the counts: customers, merged customers, links, merged
 # customers with a link, customers with an open possible duplicate, open possible duplicates; the page of
-# customers, the HaloPSA clients seen and not linked, and the possible duplicates listed.
-QUEUE_QUERIES = 13
+# customers, the HaloPSA clients seen and not linked, those suggested, and the possible duplicates listed.
+QUEUE_QUERIES = 14
 
 pytestmark = pytest.mark.django_db
 
