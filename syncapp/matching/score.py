@@ -73,6 +73,8 @@ def name_tokens(name: str) -> tuple[str, ...]:
     words = _ALNUM_RUN.findall(_ascii_fold(name).replace("&", " and ").replace("'", ""))
     words = [SYNONYMS.get(word, word) for word in words]
     kept = [word for word in words if word not in LEGAL_WORDS] or words
+    if not kept or min(map(len, kept)) > 1:
+        return tuple(kept)  # no initials, as in most names
     # Runs of initials ("a b c", from "A.B.C.") are one word, as "ABC" is.
     joined: list[str] = []
     previous_was_initial = False
