@@ -34,20 +34,29 @@ class Suggestion:
         return text[:1].upper() + text[1:]
 
 
+def _not_linked_meanwhile() -> Exists:
+    """For a possible duplicate: its HaloPSA client has not been linked to some customer since."""
+    # NOT EXISTS, not NOT IN (the links' ids): PostgreSQL hashes all 80,000 links' ids for NOT IN on every query,
+    # and looks the few candidates up in the links' index for this (30 vs 10 ms). Neither column is ever NULL, so
+    # the two say the same.
+    return ~Exists(HaloLink.objects.filter(halo_id=OuterRef("halo_id")))
+
+
 def _open_duplicate_of_customer() -> Exists:
     return Exists(
-        DuplicateCandidate.objects.filter(customer=OuterRef("pk"), status=DuplicateStatus.OPEN).exclude(
-            halo_id__in=HaloLink.objects.values("halo_id")
+        DuplicateCandidate.objects.filter(customer=OuterRef("pk"), status=DuplicateStatus.OPEN).filter(
+            _not_linked_meanwhile()
         )
     )
 
 
 def unlinked_customers() -> QuerySet[Customer]:
     """Customers without a HaloPSA id and without an open possible duplicate (those are listed on their own)."""
+    # "No link" as NOT EXISTS rather than a LEFT JOIN ... IS NULL, which PostgreSQL neither turns into an anti-join
+    # nor estimates (1 row): it then sorted all 100,000 customers for a page instead of walking the name index.
     return (
-        Customer.objects.filter(halo_link__isnull=True, merged_into__isnull=True)
-        .annotate(has_open_duplicate=_open_duplicate_of_customer())
-        .filter(has_open_duplicate=False)
+        Customer.objects.filter(merged_into__isnull=True)
+        .filter(~Exists(HaloLink.objects.filter(customer=OuterRef("pk"))), ~_open_duplicate_of_customer())
         .order_by("name", "id")
     )
 
@@ -58,7 +67,7 @@ def open_duplicates() -> QuerySet[DuplicateCandidate]:
         DuplicateCandidate.objects.filter(
             status=DuplicateStatus.OPEN, customer__halo_link__isnull=True, customer__merged_into__isnull=True
         )
-        .exclude(halo_id__in=HaloLink.objects.values("halo_id"))
+        .filter(_not_linked_meanwhile())
         .select_related("customer", "detected_by_run")
         .order_by("detected_at", "id")
     )
