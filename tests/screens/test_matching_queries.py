@@ -5,14 +5,19 @@ from django.urls import reverse
 
 from syncapp.choices import DuplicateStatus
 from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink
-from syncapp.selectors.matching import unlinked_customer_count, unlinked_customers
+from syncapp.selectors.matching import (
+    matching_queue_counts,
+    open_duplicates,
+    unlinked_customer_count,
+    unlinked_customers,
+)
 from tests.factories import CustomerFactory, HaloClientEntryFactory, HaloLinkFactory
 
 QUEUE = reverse("syncapp:matching")
-# Session, user, the user's direct and group permissions; the counts: customers, merged customers, links, merged
-# customers with a link, customers with an open possible duplicate, open possible duplicates; the page of
-# customers, the HaloPSA clients seen and not linked, those suggested, and the possible duplicates listed.
-QUEUE_QUERIES = 14
+# Session, user, the user's direct and group permissions; the counts: open possible duplicates (and their
+# customers), merged customers (and those linked), customers, links; the page of customers, the HaloPSA clients
+# seen and not linked, those suggested, and the possible duplicates listed.
+QUEUE_QUERIES = 12
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +84,11 @@ def test_unlinked_count_is_the_count_of_the_listing() -> None:
         "Resolved duplicate",
     }
     assert unlinked_customer_count() == unlinked_customers().count() == 4
+    assert (
+        matching_queue_counts()
+        == {"unlinked": 4, "duplicates": open_duplicates().count()}
+        == {
+            "unlinked": 4,
+            "duplicates": 2,
+        }
+    )
