@@ -1,5 +1,7 @@
 """Match profiles of the things compared: a customer, a HaloPSA client with its main site, a HaloPSA client seen."""
 
+from collections.abc import Mapping
+
 from syncapp.halo import HaloClientRecord, HaloSiteRecord
 from syncapp.matching.score import MatchProfile, name_tokens, profile
 
@@ -29,16 +31,17 @@ def client_profile(client: HaloClientRecord, main_site: HaloSiteRecord | None) -
     )
 
 
-def stored_profile(entry: object) -> MatchProfile:
-    """The profile of a HaloPSA client seen (HaloClientEntry), whose columns hold profile values already."""
+def stored_profile(entry: Mapping[str, str]) -> MatchProfile:
+    """The profile of a HaloPSA client seen, from HaloClientEntry's values (name and match columns) by field name."""
+    tokens = entry["name_tokens"]
     return MatchProfile(
-        name=entry.name,
-        tokens=tuple(entry.name_tokens.split()) if entry.name_tokens else name_tokens(entry.name),
-        phone=entry.phone_digits,
-        email_domain=entry.email_domain,
-        postcode=entry.postcode,
-        address_1=entry.address_1,
-        city=entry.city,
+        name=entry["name"],
+        tokens=tuple(tokens.split()) if tokens else name_tokens(entry["name"]),
+        phone=entry["phone_digits"],
+        email_domain=entry["email_domain"],
+        postcode=entry["postcode"],
+        address_1=entry["address_1"],
+        city=entry["city"],
     )
 
 

