@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 from django.utils.functional import cached_property
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 OWN_CELLS_TEMPLATE = "syncapp/_table_own_cells.html"
 
@@ -20,15 +20,23 @@ class OwnCells:
     """
 
     @cached_property
-    def _cells(self) -> list[tuple[SafeString, str, Callable[[object], object]]]:
-        """Each shown column's <td> attributes, its header (the cell's data-label) and its render method."""
+    def _cells(self) -> list[tuple[SafeString, SafeString, Callable[[object], object]]]:
+        """Each shown column's <td> attributes, its header escaped (the cell's data-label) and its render method."""
         return [
-            (column.attrs["td"].as_html(), column.header, getattr(self, f"render_{column.name}"))
+            (column.attrs["td"].as_html(), conditional_escape(column.header), getattr(self, f"render_{column.name}"))
             for column in self.columns
         ]
 
     def cells_html(self, record: object) -> SafeString:
-        """One row's <td> cells, as _table.html draws them."""
-        return format_html_join(
-            "", '<td {} data-label="{}">{}</td>', ((td, label, render(record)) for td, label, render in self._cells)
+        """One row's <td> cells, as _table.html draws them: each cell's content escaped unless it is safe HTML.
+
+        The attributes and labels are escaped once per table above, so a row is one join rather than a
+        format_html per cell (a page of 250 rows has 1,500 cells).
+        """
+        # Every part is escaped: the attributes by as_html, the labels above, the cells right here.
+        return mark_safe(
+            "".join(
+                f'<td {td} data-label="{label}">{conditional_escape(render(record))}</td>'
+                for td, label, render in self._cells
+            )
         )
