@@ -23,10 +23,19 @@ class SimulatorProcess:
     """
 
     def __init__(
-        self, tenant: Any, *, client_id: str, client_secret: str, tenant_name: str, state_path: Path, port: int = 0
+        self,
+        tenant: Any,
+        *,
+        client_id: str,
+        client_secret: str,
+        tenant_name: str,
+        state_path: Path,
+        port: int = 0,
+        nice: int = 0,
     ) -> None:
         self.tenant = tenant
         self._port = port
+        self._nice = nice
         self._env = {**os.environ, "HALOSIM_CLIENT_ID": client_id, "HALOSIM_CLIENT_SECRET": client_secret}
         self._tenant_name = tenant_name
         self._state_path = state_path
@@ -37,6 +46,8 @@ class SimulatorProcess:
         self._state_path.parent.mkdir(parents=True, exist_ok=True)
         self.tenant.save(self._state_path)
         command = [sys.executable, "-m", "halosim", "--host", "127.0.0.1", "--port", str(self._port)]
+        if self._nice:  # below the processes being measured: the real HaloPSA's CPU is not on this machine at all
+            command = ["nice", "-n", str(self._nice), *command]
         command += ["--state", str(self._state_path), "--tenant-name", self._tenant_name]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self._env, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()  # "HaloPSA simulator on http://127.0.0.1:PORT (tenant …)"
