@@ -1,7 +1,7 @@
 """django-filter filter sets of the customers list and of a sync run's change list."""
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -122,9 +122,17 @@ WHAT_CHOICES = [
 RECORD_CHOICES = [("customer", "Customers"), ("site", "Sites")]
 
 
-def _start_of_day(day: date) -> datetime:
-    """Midnight starting `day` in the portal's time zone."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _start_of_day(day: date) -> datetime | None:
+    """Midnight starting `day` in the portal's time zone, or None when that instant is no datetime in UTC.
+
+    The database compares UTC times; the calendar's first day east of UTC, or its last day west of it, has none.
+    """
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    try:
+        start.astimezone(UTC)
+    except OverflowError:
+        return None
+    return start
 
 
 class RunChangeFilter(django_filters.FilterSet):
@@ -148,10 +156,16 @@ class RunChangeFilter(django_filters.FilterSet):
         self.filters["field"].extra["choices"] = field_choices or history_field_choices()
 
     def filter_since(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
-        return queryset.filter(changed_at__gte=_start_of_day(value))
+        start = _start_of_day(value)
+        if start is None:  # the calendar's first day (every change is after it) or its last (none is)
+            return queryset if value.year == date.min.year else queryset.none()
+        return queryset.filter(changed_at__gte=start)
 
     def filter_until(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
-        return queryset.filter(changed_at__lt=_start_of_day(value + timedelta(days=1)))
+        end = None if value >= date.max else _start_of_day(value + timedelta(days=1))
+        if end is None:  # the calendar's last day: every change is before its end
+            return queryset
+        return queryset.filter(changed_at__lt=end)
 
     def filter_customer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(customer__in=customers_named(value))

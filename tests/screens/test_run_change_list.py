@@ -320,3 +320,16 @@ def test_the_history_rows_are_drawn_as_the_generic_table_draws_them(rf) -> None:
 )
 def test_old_new_reads_as_before(action: str, field: str, old: str, new: str, html: str) -> None:
     assert old_new(FieldChange(action=action, field=field, old_value=old, new_value=new)) == html
+
+
+@pytest.mark.parametrize(
+    "query", [{"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "0001-01-01", "until": "9999-12-31"}]
+)
+def test_the_first_and_last_days_there_are_list_every_change(billing_client, settings, query: dict) -> None:
+    """A bound at the end of the calendar is bad input at worst: a page, never an overflow (a 500)."""
+    settings.TIME_ZONE = "Australia/Perth"  # east of UTC: the first day's midnight is before year 1 in UTC
+    run = SyncRunFactory(status=SyncStatus.SUCCEEDED, finished_at=timezone.now())
+    FieldChangeFactory(sync_run=run, field="city", new_value="only")
+    response = billing_client.get(run_url(run), query)
+    assert response.status_code == 200
+    assert [row.record.new_value for row in response.context["table"].paginated_rows] == ["only"]
