@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from syncapp.choices import ChangeOrigin, LinkMethod, SyncStatus, SyncTrigger
+from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, FieldChange, HaloClientEntry, HaloLink, Site, SyncRun
 
 
@@ -91,3 +92,20 @@ def bulk_create_links(links) -> list[HaloLink]:
     created = HaloLink.objects.bulk_create(links)
     Customer.objects.filter(pk__in=[link.customer_id for link in created]).update(halo_linked=True)
     return created
+
+
+def halo_client_record(halo_id: int = 501, name: str = "Acme", ticked: bool = True) -> HaloClientRecord:
+    """A HaloPSA client as the HaloPSA client reads it, for linking in tests."""
+    return HaloClientRecord(
+        id=halo_id,
+        name=name,
+        inactive=False,
+        main_site_id=None,
+        accounts_email="",
+        accounts_cc_email="",
+        accounts_first_name="",
+        accounts_last_name="",
+        main_phone="",
+        last_updated=None,
+        datagate_ticked=ticked,
+    )

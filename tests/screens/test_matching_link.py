@@ -10,11 +10,10 @@ from django.urls import reverse
 from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus, LinkMethod, NotSyncingReason
 from syncapp.exceptions import HaloIdLinkedElsewhere, LinkError
 from syncapp.forms import parse_halo_reference
-from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink
 from syncapp.selectors.matching import linked_customer_of
 from syncapp.services.customers import link_customer
-from tests.factories import CustomerFactory, HaloLinkFactory, UserFactory
+from tests.factories import CustomerFactory, HaloLinkFactory, UserFactory, halo_client_record
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +28,6 @@ def unlink_url(customer: Customer) -> str:
 
 def nothing_linked() -> bool:
     return not HaloLink.objects.exists() and not FieldChange.objects.exists()
-
-
-def record(halo_id: int = 501, name: str = "Acme", ticked: bool = True) -> HaloClientRecord:
-    return HaloClientRecord(
-        id=halo_id,
-        name=name,
-        inactive=False,
-        main_site_id=None,
-        accounts_email="",
-        accounts_cc_email="",
-        accounts_first_name="",
-        accounts_last_name="",
-        main_phone="",
-        last_updated=None,
-        datagate_ticked=ticked,
-    )
 
 
 # --- reading what staff typed --------------------------------------------------------------------------------------
@@ -202,7 +185,7 @@ def test_an_already_linked_customer_offers_unlinking(billing_client) -> None:
 def test_link_service_refuses_an_id_linked_meanwhile(billing_user) -> None:
     HaloLinkFactory(customer__name="First", halo_id=501)
     with pytest.raises(HaloIdLinkedElsewhere, match="already linked to First"):
-        link_customer(customer=CustomerFactory(), halo_client=record(501), actor=billing_user)
+        link_customer(customer=CustomerFactory(), halo_client=halo_client_record(501), actor=billing_user)
 
 
 def test_link_service_turns_a_lost_race_into_a_clear_message(billing_user) -> None:
@@ -212,7 +195,7 @@ def test_link_service_turns_a_lost_race_into_a_clear_message(billing_user) -> No
         mock.patch("syncapp.services.customers.linked_customer_of", side_effect=[None, first]) as lookup,
         pytest.raises(HaloIdLinkedElsewhere, match="already linked to First"),
     ):
-        link_customer(customer=CustomerFactory(), halo_client=record(501), actor=billing_user)
+        link_customer(customer=CustomerFactory(), halo_client=halo_client_record(501), actor=billing_user)
     assert lookup.call_count == 2
     assert linked_customer_of(halo_id=501) == first
     assert HaloLink.objects.count() == 1
@@ -221,7 +204,7 @@ def test_link_service_turns_a_lost_race_into_a_clear_message(billing_user) -> No
 def test_link_service_refuses_a_customer_already_linked(billing_user) -> None:
     link = HaloLinkFactory(halo_id=1)
     with pytest.raises(LinkError, match="already linked to HaloPSA client 1"):
-        link_customer(customer=link.customer, halo_client=record(2), actor=billing_user)
+        link_customer(customer=link.customer, halo_client=halo_client_record(2), actor=billing_user)
 
 
 def test_linking_an_unticked_client_says_at_once_that_it_will_not_sync(billing_client, halo_sim) -> None:

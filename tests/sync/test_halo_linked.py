@@ -9,8 +9,7 @@ from django.test import RequestFactory
 
 from syncapp.models import Customer, HaloLink
 from syncapp.services.customers import link_customer, unlink_customer
-from tests.factories import CustomerFactory, HaloLinkFactory, UserFactory
-from tests.screens.test_matching_link import record
+from tests.factories import CustomerFactory, HaloLinkFactory, UserFactory, halo_client_record
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_an_import_and_later_syncs_mark_exactly_the_linked_customers(run_sync, a
 def test_staff_linking_and_unlinking_keep_the_flag_and_the_loaded_customer(db) -> None:
     actor = UserFactory()
     customer = CustomerFactory(name="Acme")
-    link_customer(customer=customer, halo_client=record(501), actor=actor)
+    link_customer(customer=customer, halo_client=halo_client_record(501), actor=actor)
     assert Customer.objects.get(pk=customer.pk).halo_linked is True
     flags_match_links()
     loaded = Customer.objects.select_related("halo_link").get(pk=customer.pk)
