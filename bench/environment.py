@@ -115,3 +115,13 @@ def machine_lines(database: str) -> list[str]:
         f"Software: Python {sys.version.split()[0]}, Django {django.get_version()}, {engine}",
         f"Database: {database}",
     ]
+
+
+def write_report(out: str, text: str) -> Path:
+    """Write a Markdown report (relative paths under the repository) and print it; returns where it went."""
+    path = Path(out)
+    path = path if path.is_absolute() else ROOT / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(text)
+    return path

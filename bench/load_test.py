@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from bench.environment import BENCH_VAR, ROOT, machine_lines, setup_django
+from bench.environment import BENCH_VAR, ROOT, machine_lines, setup_django, write_report
 
 MAX_PHASE_SECONDS = 20
 
@@ -272,11 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|--:|---|--:|--:|--:|--:|--:|--:|",
         *rows,
     ]
-    text = "\n".join(lines) + "\n"
-    out = ROOT / args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
+    write_report(args.out, "\n".join(lines) + "\n")
     return 0
 
 

@@ -9,9 +9,8 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.environment import BENCH_VAR, ROOT, machine_lines, setup_django
+from bench.environment import BENCH_VAR, machine_lines, setup_django, write_report
 
 SCREENS_DB = BENCH_VAR / "screens.sqlite3"
 SEED_FILE = BENCH_VAR / "screens-seed.json"
@@ -90,16 +89,16 @@ def screens(ids: dict) -> list[tuple[str, str, bool]]:
         ("list: sort status desc", "sort=-status"),
         ("list: sort last synced desc", "sort=-link_last_synced_at"),
         ("list: sort last synced desc, page 40", "sort=-link_last_synced_at&page=40"),
-        ("search: common word", f"q={name_word}"),
-        ("search: one customer's full name", f"q={sample.name}"),
+        ("search: common word", {"q": name_word}),
+        ("search: one customer's full name", {"q": sample.name}),
         ("search: nothing matches", "q=zzqxv"),
-        ("search: HaloPSA id", f"q={ids['sample_halo_id']}"),
-        ("search: e-mail", f"q={sample.invoice_email_to}"),
-        ("search: phone digits", f"q={digits}"),
-        ("search: phone as typed", f"q={sample.contact_phone}"),
-        ("search: postcode", f"q={sample.postcode}"),
-        ("search: city", f"q={sample.city}"),
-        ("search: city, not linked", f"q={sample.city}&linked=no"),
+        ("search: HaloPSA id", {"q": ids["sample_halo_id"]}),
+        ("search: e-mail", {"q": sample.invoice_email_to}),
+        ("search: phone digits", {"q": digits}),
+        ("search: phone as typed", {"q": sample.contact_phone}),
+        ("search: postcode", {"q": sample.postcode}),
+        ("search: city", {"q": sample.city}),
+        ("search: city, not linked", {"q": sample.city, "linked": "no"}),
     ]
 
     result = [(label, f"{customers}?{_encode(query)}" if query else customers, True) for label, query in listed]
@@ -131,10 +130,11 @@ def screens(ids: dict) -> list[tuple[str, str, bool]]:
     return result
 
 
-def _encode(query: str) -> str:
+def _encode(query: str | dict) -> str:
+    """A literal query string as written, or one built from values (a seeded name may hold "&" or "=")."""
     from urllib.parse import urlencode
 
-    return urlencode([tuple(part.split("=", 1)) for part in query.split("&")])
+    return urlencode(query) if isinstance(query, dict) else query
 
 
 def time_screen(client, label: str, url: str, *, repeat: int, is_list: bool) -> Timing:
@@ -259,12 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         results[ids["customers"]] = run_size(ids, args)
     for count in [] if args.reuse else args.customers:
         results[count] = run_size(seed_size(count), args)
-    text = report(results, database, args)
-    out = Path(args.out)
-    out = out if out.is_absolute() else ROOT / out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
+    write_report(args.out, report(results, database, args))
     return 0
 
 
