@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # For its index expressions (OpClass in the trigram indexes of migration 0012); inert on SQLite.
+    "django.contrib.postgres",
     "django_tables2",
     "django_filters",
     "syncapp",

@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from syncapp.choices import ChangeAction, ChangeOrigin, ExportBlock
 from syncapp.forms import SafeTextInput
 from syncapp.selectors.customer_search import MAX_SEARCH_LENGTH, search_customers
+from syncapp.selectors.customers import syncing_condition
 from syncapp.selectors.readiness import EXPORT_BLOCK_CONDITIONS
 from syncapp.selectors.runs import customers_named
 from syncapp.sync.diff import ACTIVE, INACTIVE
@@ -82,11 +83,7 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(is_active=value == "yes")
 
     def filter_syncing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if value == "yes":
-            return queryset.filter(halo_link__isnull=False, halo_link__not_syncing_reason="")
-        # An unlinked customer is never touched by a sync, so it counts as not syncing. Written as a filter on the
-        # list's own join rather than exclude(), which would test every customer with a subquery.
-        return queryset.filter(Q(halo_link__isnull=True) | Q(halo_link__not_syncing_reason__gt=""))
+        return queryset.filter(syncing_condition(syncing=value == "yes"))
 
 
 DATE_INPUT = {"type": "date"}

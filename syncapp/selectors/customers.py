@@ -93,6 +93,18 @@ def customer_table_rows(*, checked_at: datetime | None, searching: bool = False)
     ).order_by("name_sort", "id")
 
 
+def syncing_condition(*, syncing: bool) -> Q:
+    """The customers a sync keeps up to date (linked, link syncing), or the others (the list's Sync filter).
+
+    An unlinked customer is never touched by a sync, so it counts as not syncing. The not-syncing links are read
+    once (few, in the links' partial index), not found by an OR across the join to every customer's link.
+    """
+    if syncing:
+        return Q(halo_link__isnull=False, halo_link__not_syncing_reason=NotSyncingReason.NONE)
+    not_syncing_links = HaloLink.objects.exclude(not_syncing_reason=NotSyncingReason.NONE).values("customer_id")
+    return Q(halo_linked=False) | Q(pk__in=not_syncing_links)
+
+
 # The jump-by-letter bar: "0-9" (and anything before "a") is the start of the list.
 NAME_LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
 

@@ -8,7 +8,8 @@ from syncapp.models import HALO_LINK_EXPORT_BLOCKED, Customer, HaloLink
 
 # One condition per reason; a customer may have several (a not-syncing link whose client also lost its main site).
 EXPORT_BLOCK_CONDITIONS: dict[str, Q] = {
-    ExportBlock.NO_HALO_ID: Q(halo_link__isnull=True),
+    # halo_linked (kept equal to "has a link" by syncapp.signals) rather than a join: its partial index serves it.
+    ExportBlock.NO_HALO_ID: Q(halo_linked=False),
     ExportBlock.NOT_SYNCING: Q(halo_link__isnull=False) & ~Q(halo_link__not_syncing_reason=NotSyncingReason.NONE),
     ExportBlock.HALO_INACTIVE: Q(halo_link__halo_inactive=True),
     ExportBlock.NO_MAIN_SITE: Q(halo_link__main_site_missing=True),
@@ -22,10 +23,13 @@ LINK_BLOCK_CONDITIONS: dict[str, Q] = {
 
 
 def _any_block() -> Q:
-    combined = Q()
-    for condition in EXPORT_BLOCK_CONDITIONS.values():
-        combined |= condition
-    return combined
+    """Any reason: no link, or a link in a blocking state (found in the links' small partial index).
+
+    The same as OR-ing EXPORT_BLOCK_CONDITIONS, but an OR across the join to the link makes the database join every
+    customer to its link before it can tell; this reads the blocked links once and the customers in name order.
+    """
+    blocked_links = HaloLink.objects.filter(HALO_LINK_EXPORT_BLOCKED).values("customer_id")
+    return Q(halo_linked=False) | Q(pk__in=blocked_links)
 
 
 def export_blocked_customers(*, reason: str = "") -> QuerySet[Customer]:

@@ -28,9 +28,9 @@ def _every_state() -> None:
     CustomerFactory.create_batch(2, is_active=False)
 
 
-def _counted_one_by_one() -> dict[str, int]:
-    """What the counts mean, worked out customer by customer in Python."""
-    counts = dict.fromkeys(["total", *ExportBlock.values], 0)
+def _reasons_one_by_one() -> dict[int, list[ExportBlock]]:
+    """Each active customer's reasons, worked out customer by customer in Python (only those with any)."""
+    found = {}
     for customer in Customer.objects.filter(is_active=True).select_related("halo_link"):
         link = getattr(customer, "halo_link", None)
         reasons = (
@@ -46,9 +46,17 @@ def _counted_one_by_one() -> dict[str, int]:
                 if applies
             ]
         )
-        counts["total"] += bool(reasons)
-        for reason in reasons:
-            counts[reason] += 1
+        if reasons:
+            found[customer.pk] = reasons
+    return found
+
+
+def _counted_one_by_one() -> dict[str, int]:
+    """What the counts mean, worked out customer by customer in Python."""
+    reasons = _reasons_one_by_one()
+    counts = {"total": len(reasons)}
+    for reason in ExportBlock:
+        counts[reason] = sum(reason in found for found in reasons.values())
     return counts
 
 
@@ -64,6 +72,15 @@ def test_counts_equal_the_rows_the_readiness_list_shows() -> None:
     assert counts["total"] == len(rows)
     for reason in ExportBlock:
         assert counts[reason] == sum(reason in block_reasons(row) for row in rows), reason
+
+
+def test_the_list_holds_exactly_the_customers_with_a_reason_each_flagged_with_its_reasons() -> None:
+    _every_state()
+    expected = _reasons_one_by_one()
+    assert {row.pk: block_reasons(row) for row in export_blocked_customers()} == expected
+    for reason in ExportBlock:
+        listed = set(export_blocked_customers(reason=reason).values_list("pk", flat=True))
+        assert listed == {pk for pk, reasons in expected.items() if reason in reasons}, reason
 
 
 def test_counts_follow_a_change_at_once() -> None:
