@@ -18,11 +18,15 @@ def _readiness_filter(request: HttpRequest) -> ReadinessFilter:
     return ReadinessFilter(request.GET or None, queryset=export_blocked_customers())
 
 
+def _searching(readiness_filter: ReadinessFilter) -> bool:
+    return readiness_filter.is_bound and readiness_filter.is_valid() and bool(readiness_filter.form.cleaned_data["q"])
+
+
 def _rows_counted_already(readiness_filter: ReadinessFilter, counts: dict[str, int]) -> int | None:
     """The number of rows listed, when the page's per-reason counts say it (no name search); else None."""
     if not readiness_filter.is_bound:
         return counts["total"]
-    if not readiness_filter.is_valid() or readiness_filter.form.cleaned_data.get("q"):
+    if not readiness_filter.is_valid() or _searching(readiness_filter):
         return None
     return counts.get(readiness_filter.form.cleaned_data.get("reason") or "total")
 
@@ -38,6 +42,8 @@ def export_readiness(request: HttpRequest) -> HttpResponse:
         ReadinessTable(readiness_filter.qs, can_match=can_match),
         depth=READINESS_DEPTH,
         found=_rows_counted_already(readiness_filter, counts),
+        # A name search reads every row anyway (the name may hold the text anywhere): count while paging.
+        count_with_page=_searching(readiness_filter),
     )
     return render(
         request,
