@@ -5,6 +5,7 @@ from datetime import datetime
 import django_tables2 as tables
 from django.contrib.auth.models import AbstractUser
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -14,6 +15,12 @@ from syncapp.choices import ExportBlock, NotSyncingReason, SyncKind, SyncTrigger
 from syncapp.filters import history_field_label
 from syncapp.models import Customer, FieldChange, SyncRun
 from syncapp.run_counts import RUN_COUNTS
+from syncapp.selectors.customer_order import (
+    customers_in_halo_id_order,
+    customers_in_last_synced_order,
+    halo_id_order_parts,
+    last_synced_order_parts,
+)
 from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import halo_client_url
 from syncapp.selectors.readiness import block_reasons
@@ -59,11 +66,39 @@ class CustomerTable(OwnCells, tables.Table):
     # What the pager says past the deepest page it offers (see views.common.BoundedPaginator).
     beyond_depth = "Search, filter or jump to a letter to reach the others."
 
-    def __init__(self, *args, search: CustomerSearch | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        search: CustomerSearch | None = None,
+        checked_at: datetime | None = None,
+        unlinked_only: bool = False,
+        **kwargs,
+    ) -> None:
+        """The table of the rows of customer_table_rows(); the keywords tell the orders on the link how to walk them.
+
+        `checked_at`: when the last complete sync finished (the rows' "last synced"); `unlinked_only`: the rows are
+        filtered to unlinked customers.
+        """
+        self.checked_at = checked_at
+        self.unlinked_only = unlinked_only
+        # Set by an order whose key is on the link: how the paginator walks it (views.common.BoundedPaginator).
+        self.order_parts: list[QuerySet] | None = None
         super().__init__(*args, **kwargs)
         self.search = search
         # Most syncing customers show the same "last synced" (the last complete sync): formatted once per page.
         self._synced_cells: dict[datetime | None, SafeString] = {}
+
+    def order_link_halo_id(self, queryset: QuerySet[Customer], is_descending: bool) -> tuple[QuerySet[Customer], bool]:
+        """Ids first, unlinked customers after them, whichever way; paged by index walks."""
+        self.order_parts = halo_id_order_parts(queryset, descending=is_descending, unlinked_only=self.unlinked_only)
+        return customers_in_halo_id_order(queryset, descending=is_descending), True
+
+    def order_link_last_synced_at(
+        self, queryset: QuerySet[Customer], is_descending: bool
+    ) -> tuple[QuerySet[Customer], bool]:
+        """Never synced last, whichever way; paged by index walks."""
+        self.order_parts = last_synced_order_parts(queryset, checked_at=self.checked_at, descending=is_descending)
+        return customers_in_last_synced_order(queryset, descending=is_descending), True
 
     def render_name(self, record: Customer) -> SafeString:
         link = format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.name)

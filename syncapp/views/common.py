@@ -14,6 +14,8 @@ from django_tables2 import RequestConfig, Table
 from django_tables2.export import TableExport
 from django_tables2.rows import BoundRows
 
+from syncapp.selectors.ordered_parts import ids_of_parts
+
 PAGE_SIZES = (25, 50, 100, 250)
 
 
@@ -87,7 +89,14 @@ class BoundedPaginator(Paginator):
         return self._get_page(BoundRows(data=self.window(bottom, top), table=self.object_list.table), number, self)
 
     def window(self, bottom: int, top: int) -> QuerySet:
-        """The rows from `bottom` to `top` as the list shows them (a subclass may find them another way)."""
+        """The rows from `bottom` to `top` as the list shows them (a subclass may find them another way).
+
+        A table ordered by a key an index cannot give may say how to walk that order instead: `order_parts`, the
+        rows as parts listed one after another, each in an order an index gives (selectors.customer_order).
+        """
+        parts = getattr(self.object_list.table, "order_parts", None)
+        if parts:
+            return self.counted.filter(pk__in=ids_of_parts(parts, bottom=bottom, top=top))
         return self.counted.filter(pk__in=self.counted.values("pk")[bottom:top])
 
     def _page_and_count(self, number) -> Page | None:

@@ -35,7 +35,14 @@ from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
 from syncapp.sync.normalise import invalid_email_addresses
 from syncapp.tables import UNLINKED_WARNING, CustomerTable, HistoryExportTable
-from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, filter_status, page_size, paginate
+from syncapp.views.common import (
+    PAGE_SIZES,
+    configure_table,
+    csv_response,
+    filter_status,
+    page_size,
+    paginate,
+)
 
 HISTORY_PAGE_SIZE = 25
 # Rows the customer list counts and pages through (200 pages of 25); past them, search or jump to a letter.
@@ -65,7 +72,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     can_sync = request.user.has_perm("syncapp.run_halo_sync")
     table = configure_table(
         request,
-        CustomerTable(rows, search=shown_search, exclude=() if can_sync else ("actions",)),
+        CustomerTable(
+            rows,
+            search=shown_search,
+            checked_at=checked_at,
+            unlinked_only=customer_filter.is_valid() and customer_filter.form.cleaned_data.get("linked") == "no",
+            exclude=() if can_sync else ("actions",),
+        ),
         depth=CUSTOMER_LIST_DEPTH,
         count_with_page=shown_search is not None,
     )
