@@ -51,6 +51,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
 
     from syncapp.choices import LinkMethod, NotSyncingReason, SyncStatus, SyncTrigger
     from syncapp.models import Customer, DuplicateCandidate, HaloClientEntry, HaloLink, Site, SyncRun
+    from syncapp.site_counts import refresh_active_site_counts
 
     rng = random.Random(seed_value)
     now = timezone.now()
@@ -125,6 +126,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
                     )
             HaloLink.objects.bulk_create(links, batch_size=1_000)
             Site.objects.bulk_create(sites, batch_size=1_000)
+            refresh_active_site_counts(customer.pk for customer in created)  # as the sync does after its writes
         log(f"seeded {len(customer_ids):,} customers")
     _seed_history(customer_ids, linked, import_run, busy_run, now)
     HaloClientEntry.objects.bulk_create(

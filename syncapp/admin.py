@@ -59,6 +59,11 @@ class SiteAdmin(NeverDeletedAdmin):
     list_select_related = ("customer",)
     raw_id_fields = ("customer",)
 
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        # A site is never moved here: its old customer's count of active sites would be left as it was (merges and
+        # the sync move sites, and count both customers again).
+        return ("customer",) if obj is not None else ()
+
 
 @admin.register(HaloLink)
 class HaloLinkAdmin(admin.ModelAdmin):

@@ -80,6 +80,10 @@ class Customer(models.Model):
     # on every Customers page) is a count of a small partial index, not a join of every customer to its link.
     # Kept by syncapp.signals (links saved or deleted one by one, the admin) and the sync's bulk import.
     halo_linked = models.BooleanField("Has a HaloPSA id", default=False, editable=False)
+    # The customer's active sites, stored so the list's Sites column needs no count per row and its Sites sort walks
+    # an index (counting every customer's sites to sort them took 0.1-0.5 s at 100,000 customers). Counted again by
+    # syncapp.site_counts after every write of sites: the sync, merges, and sites saved one by one (signals).
+    active_site_count = models.PositiveIntegerField("Active sites", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set when staff merged this (hand-typed) customer into another: it stays, inactive, pointing at the kept one.
@@ -111,6 +115,8 @@ class Customer(models.Model):
             models.Index(
                 Lower("name"), F("id"), F("is_active"), condition=Q(is_active=False), name="customer_inactive_idx"
             ),
+            # The Sites sort (either way), in name order among equal counts.
+            models.Index(F("active_site_count"), Lower("name"), F("id"), name="customer_site_count_sort_idx"),
             # The "not linked" filter of the customer list, in name order.
             models.Index(Lower("name"), F("id"), condition=Q(halo_linked=False), name="customer_unlinked_name_idx"),
             # Active customers without a HaloPSA id, counted on every Customers page (readiness counts).

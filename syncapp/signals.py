@@ -1,9 +1,13 @@
-"""Keeps Customer.halo_linked equal to "this customer has a HaloLink" whichever way a link is made or removed."""
+"""Keeps Customer.halo_linked and Customer.active_site_count true to the links and sites saved one by one.
+
+The sync's bulk writes and merges do the same themselves (bulk writes send no signals).
+"""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from syncapp.models import Customer, HaloLink
+from syncapp.models import Customer, HaloLink, Site
+from syncapp.site_counts import refresh_active_site_counts
 
 
 def _mark(link: HaloLink, linked: bool) -> None:
@@ -25,3 +29,14 @@ def halo_link_made(sender, instance: HaloLink, created: bool, **kwargs) -> None:
 def halo_link_removed(sender, instance: HaloLink, **kwargs) -> None:
     """A link removed: unlinking, the admin (one or several), or its customer deleted (then nothing is left to mark)."""
     _mark(instance, False)
+
+
+@receiver(post_save, sender=Site, dispatch_uid="syncapp.site_saved")
+def site_saved(sender, instance: Site, **kwargs) -> None:
+    """A site saved one by one (staff entering or editing one, the admin): its customer's count of active sites."""
+    refresh_active_site_counts([instance.customer_id])
+
+
+@receiver(post_delete, sender=Site, dispatch_uid="syncapp.site_deleted")
+def site_deleted(sender, instance: Site, **kwargs) -> None:
+    refresh_active_site_counts([instance.customer_id])

@@ -122,8 +122,8 @@ class CustomerTable(OwnCells, tables.Table):
             )
         return format_html("{}", record.link_halo_id)
 
-    def render_active_site_count(self, record: Customer) -> object:
-        return "—" if record.active_site_count is None else record.active_site_count
+    def render_active_site_count(self, record: Customer) -> int:
+        return record.active_site_count
 
     def render_link_last_synced_at(self, record: Customer) -> SafeString:
         value = record.link_last_synced_at

@@ -8,12 +8,8 @@ from django.db.models import (
     Case,
     DateTimeField,
     F,
-    Func,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -66,14 +62,8 @@ def last_synced_at(link: HaloLink | None) -> datetime | None:
     return link.last_synced_at
 
 
-def _active_site_count() -> Subquery:
-    """A customer's active sites, counted for the rows of one page only (a GROUP BY would count every customer's)."""
-    sites = Site.objects.filter(customer=OuterRef("pk"), is_active=True).order_by()
-    return Subquery(sites.values(count=Func(F("pk"), function="COUNT")).values("count"), output_field=IntegerField())
-
-
 def customer_table_rows(*, checked_at: datetime | None, searching: bool = False) -> QuerySet[Customer]:
-    """Every customer with its link state and active-site count as annotations: one query per page, any size.
+    """Every customer with its link state as annotations: one query per page, any size.
 
     The default order, case-insensitive name then id, is the expression index customer_name_sort_idx: a page is a
     walk along it, never a sort of every customer. A search reads every row anyway (a word may be anywhere in a
@@ -87,7 +77,6 @@ def customer_table_rows(*, checked_at: datetime | None, searching: bool = False)
         link_last_synced_at=_last_synced(checked_at),
         link_not_syncing_reason=F("halo_link__not_syncing_reason"),
         link_halo_inactive=F("halo_link__halo_inactive"),
-        active_site_count=_active_site_count(),
         # Staff expect "acme" next to "Acme"; SQLite's default ordering puts every capital first.
         name_sort=name_sort,
     ).order_by("name_sort", "id")

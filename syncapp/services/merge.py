@@ -10,6 +10,7 @@ from syncapp.choices import ChangeAction, ChangeOrigin, DuplicateStatus
 from syncapp.exceptions import MergeRefused
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, Site
 from syncapp.services.customers import editable_fields
+from syncapp.site_counts import refresh_active_site_counts
 from syncapp.sync.diff import ACTIVE, INACTIVE
 
 
@@ -99,6 +100,8 @@ def merge_customers(*, source: Customer, target: Customer, actor: AbstractBaseUs
         for site in plan.sites_moving:
             rows.append(row(target, site=site, field="customer", old_value=source_label, new_value=target_label))
         Site.objects.filter(pk__in=[site.pk for site in plan.sites_moving]).update(customer=target, updated_at=now)
+        if plan.sites_moving:
+            refresh_active_site_counts([source.pk, target.pk])
         if source.is_active:
             rows.append(row(source, field="is_active", old_value=ACTIVE, new_value=INACTIVE))
         source.is_active = False

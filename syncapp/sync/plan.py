@@ -82,6 +82,9 @@ class PagePlan:
     changed_directory: list[HaloClientEntry] = field(default_factory=list)
     directory_fields: set[str] = field(default_factory=set)
     new_duplicates: list[DuplicateCandidate] = field(default_factory=list)
+    # Existing customers that gain, lose or change a site (a moved site's old customer too): their active sites are
+    # counted again after the writes (new customers are counted once they have their ids).
+    site_count_customers: set[int] = field(default_factory=set)
     counts: RunCounts = field(default_factory=RunCounts)
     failures: list[dict] = field(default_factory=list)
     seen_ids: list[int] = field(default_factory=list)
@@ -295,6 +298,7 @@ class PagePlanner:
             if site is None:
                 new_site = self._new_site(halo_site, customer)
                 self.plan.new_sites.append(new_site)
+                self.plan.site_count_customers.add(customer.pk)
                 self.plan.history.append(self._created(customer, new_site))
                 self.plan.counts[RunCounter.SITES_CREATED] += 1
                 changed = True
@@ -320,6 +324,7 @@ class PagePlanner:
         return changed
 
     def _apply_site_diffs(self, site: Site, diffs: list[FieldDiff], wanted: dict, customer: Customer) -> None:
+        self.plan.site_count_customers.update((site.customer_id, customer.pk))  # before a move changes the first
         for diff in diffs:
             if diff.field == "is_active":
                 site.is_active = diff.new == ACTIVE

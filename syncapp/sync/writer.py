@@ -7,6 +7,7 @@ from django.db.models import Model, Q
 
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
+from syncapp.site_counts import refresh_active_site_counts
 from syncapp.sync.plan import PagePlan, PageState, RunContext
 
 
@@ -53,6 +54,8 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> None:
     _bulk_update(HaloClientEntry, plan.changed_directory, plan.directory_fields)
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
+    new_with_sites = (new.customer.pk for new in plan.new_customers if new.sites)
+    refresh_active_site_counts({*plan.site_count_customers, *new_with_sites})
 
 
 def _bulk_update(model: type[Model], instances: Iterable[Model], fields: set[str]) -> None:

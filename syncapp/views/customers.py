@@ -35,14 +35,7 @@ from syncapp.services.customers import editable_fields, update_local_fields
 from syncapp.sync.mapping import CUSTOMER_MANAGED_FIELDS
 from syncapp.sync.normalise import invalid_email_addresses
 from syncapp.tables import UNLINKED_WARNING, CustomerTable, HistoryExportTable
-from syncapp.views.common import (
-    PAGE_SIZES,
-    configure_table,
-    csv_response,
-    filter_status,
-    page_size,
-    paginate,
-)
+from syncapp.views.common import PAGE_SIZES, configure_table, csv_response, filter_status, page_size, paginate
 
 HISTORY_PAGE_SIZE = 25
 # Rows the customer list counts and pages through (200 pages of 25); past them, search or jump to a letter.

@@ -264,7 +264,7 @@ def test_the_letter_bar_keeps_the_filters_and_starts_at_page_one(billing_client)
         {"page": 2},
         {"page": 9999},
         {"letter": "c", "page": 3},
-        {"sort": "-link_last_synced_at", "page": 4},
+        {"sort": "-active_site_count", "page": 4},
         {"q": "0001"},
     ],
 )
