@@ -130,7 +130,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
         log(f"seeded {len(customer_ids):,} customers")
     _seed_history(customer_ids, linked, import_run, busy_run, now)
     HaloClientEntry.objects.bulk_create(
-        [HaloClientEntry(halo_id=h, name=f"client {h}", is_ticked=True) for _, h in linked]
+        [HaloClientEntry(halo_id=h, name=f"client {h}", is_ticked=True, linked=True) for _, h in linked]
         + [
             HaloClientEntry(halo_id=halo_id + 1 + n, name=company_name(rng, n), is_ticked=False)
             for n in range(UNLINKED_CLIENTS_SEEN)

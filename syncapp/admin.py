@@ -74,9 +74,9 @@ class HaloLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "linked_by")
 
     def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
-        # A link is made or removed whole (its customer's halo_linked follows it: syncapp.signals), never moved
-        # from one customer to another here.
-        return ("customer",) if obj is not None else ()
+        # A link is made or removed whole (its customer's halo_linked and its client's HaloClientEntry.linked follow
+        # it: syncapp.signals), never moved to another customer or HaloPSA client here.
+        return ("customer", "halo_id") if obj is not None else ()
 
 
 @admin.register(SyncRun)

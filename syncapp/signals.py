@@ -1,4 +1,4 @@
-"""Keeps Customer.halo_linked and Customer.active_site_count true to the links and sites saved one by one.
+"""Keeps Customer.halo_linked, HaloClientEntry.linked and Customer.active_site_count true to what is saved one by one.
 
 The sync's bulk writes and merges do the same themselves (bulk writes send no signals).
 """
@@ -6,12 +6,14 @@ The sync's bulk writes and merges do the same themselves (bulk writes send no si
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from syncapp.models import Customer, HaloLink, Site
+from syncapp.directory_links import refresh_directory_links
+from syncapp.models import Customer, HaloClientEntry, HaloLink, Site
 from syncapp.site_counts import refresh_active_site_counts
 
 
 def _mark(link: HaloLink, linked: bool) -> None:
     Customer.objects.filter(pk=link.customer_id).update(halo_linked=linked)
+    HaloClientEntry.objects.filter(halo_id=link.halo_id).update(linked=linked)
     # The customer already loaded with the link (the linking service's locked row) must not save the old value back.
     field = HaloLink._meta.get_field("customer")
     if field.is_cached(link) and field.get_cached_value(link) is not None:
@@ -40,3 +42,10 @@ def site_saved(sender, instance: Site, **kwargs) -> None:
 @receiver(post_delete, sender=Site, dispatch_uid="syncapp.site_deleted")
 def site_deleted(sender, instance: Site, **kwargs) -> None:
     refresh_active_site_counts([instance.customer_id])
+
+
+@receiver(post_save, sender=HaloClientEntry, dispatch_uid="syncapp.client_entry_saved")
+def client_entry_saved(sender, instance: HaloClientEntry, created: bool, **kwargs) -> None:
+    """A client seen, recorded one by one (linking records the client it links): linked if a link says so."""
+    if created:
+        refresh_directory_links([instance.halo_id])

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from syncapp.choices import ChangeOrigin, LinkMethod, SyncStatus, SyncTrigger
+from syncapp.directory_links import refresh_directory_links
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, FieldChange, HaloClientEntry, HaloLink, Site, SyncRun
 
@@ -88,9 +89,10 @@ class HaloClientEntryFactory(factory.django.DjangoModelFactory):
 
 
 def bulk_create_links(links) -> list[HaloLink]:
-    """HaloLink.objects.bulk_create for test data, marking the customers linked as the sync's bulk import does."""
+    """HaloLink.objects.bulk_create for test data, marking customers and clients seen linked as the sync does."""
     created = HaloLink.objects.bulk_create(links)
     Customer.objects.filter(pk__in=[link.customer_id for link in created]).update(halo_linked=True)
+    refresh_directory_links(link.halo_id for link in created)
     return created
 
 

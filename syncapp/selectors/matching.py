@@ -1,10 +1,8 @@
 """Reads for matching: the queue, ranked HaloPSA client suggestions and the live check of a typed id."""
 
-import sys
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from syncapp.choices import DuplicateStatus, MatchLevel
@@ -106,25 +104,12 @@ _DIRECTORY_FIELDS = ("id", "halo_id", "name", *DIRECTORY_MATCH_COLUMNS)
 
 
 def _unlinked_directory() -> list[dict]:
-    """_DIRECTORY_FIELDS of every HaloPSA client seen and not linked, in the model's order (name, HaloPSA id)."""
-    # The one query each matching page cannot avoid: 82,000 clients seen against 80,000 links at 100,000 customers.
-    # The two databases do different forms of it best, and both forms say the same.
-    if connection.vendor == "sqlite":
-        # NOT EXISTS looks each client seen up among the links, reading its whole row (40 ms). The ids seen EXCEPT
-        # the ids linked, in id order, reads the two halo_id indexes side by side instead, and then only the
-        # clients left (25 ms). The slice only keeps that ORDER BY in the subquery: Django drops the order of an
-        # unsliced one, and unordered, SQLite sorts both sides first (60 ms).
-        unlinked_ids = (
-            HaloClientEntry.objects.order_by()
-            .values_list("halo_id", flat=True)
-            .difference(HaloLink.objects.order_by().values_list("halo_id", flat=True))
-            .order_by("halo_id")
-        )
-        unlinked = HaloClientEntry.objects.filter(halo_id__in=unlinked_ids[: sys.maxsize])
-    else:
-        # PostgreSQL makes NOT EXISTS a hash anti-join, half what hashing both sides for EXCEPT costs it.
-        unlinked = HaloClientEntry.objects.filter(~Exists(HaloLink.objects.filter(halo_id=OuterRef("halo_id"))))
-    return list(unlinked.values(*_DIRECTORY_FIELDS))
+    """_DIRECTORY_FIELDS of every HaloPSA client seen and not linked, in the model's order (name, HaloPSA id).
+
+    A walk along directory_unlinked_idx (HaloClientEntry.linked, kept with the links): at 100,000 customers the
+    sync has seen 82,000 clients and 80,000 of them are linked.
+    """
+    return list(HaloClientEntry.objects.filter(linked=False).values(*_DIRECTORY_FIELDS))
 
 
 def suggestions_for(*, customers: list[Customer], limit: int = DEFAULT_SUGGESTIONS) -> dict[int, list[Suggestion]]:

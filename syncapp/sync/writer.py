@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db.models import Model, Q
 
+from syncapp.directory_links import refresh_directory_links
 from syncapp.halo import HaloClientRecord
 from syncapp.models import Customer, DuplicateCandidate, FieldChange, HaloClientEntry, HaloLink, Site
 from syncapp.site_counts import refresh_active_site_counts
@@ -56,6 +57,9 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> None:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
     new_with_sites = (new.customer.pk for new in plan.new_customers if new.sites)
     refresh_active_site_counts({*plan.site_count_customers, *new_with_sites})
+    # Clients linked by this page's imports, and clients seen for the first time (perhaps linked long ago).
+    imported = (new.link.halo_id for new in plan.new_customers)
+    refresh_directory_links([*imported, *(entry.halo_id for entry in plan.new_directory)])
 
 
 def _bulk_update(model: type[Model], instances: Iterable[Model], fields: set[str]) -> None:
