@@ -62,16 +62,25 @@ def last_synced_at(link: HaloLink | None) -> datetime | None:
     return link.last_synced_at
 
 
+def name_sort_key(*, searching: bool = False) -> Lower:
+    """The lists' case-insensitive name order ("acme" next to "Acme"), for the annotation `name_sort`.
+
+    It is the expression of customer_name_sort_idx (and the partial indexes in the same order): a page is a walk
+    along it, never a sort of every customer. A search reads every row anyway (a word may be anywhere in a name), and
+    walking the index for it would test every customer in name order rather than find the matches (the PostgreSQL
+    trigram index) or read the table once; so while searching, the same order is written so no index serves it,
+    and the database sorts only the matches.
+    """
+    return Lower(Concat("name", Value(""))) if searching else Lower("name")
+
+
 def customer_table_rows(*, checked_at: datetime | None, searching: bool = False) -> QuerySet[Customer]:
     """Every customer with its link state as annotations: one query per page, any size.
 
-    The default order, case-insensitive name then id, is the expression index customer_name_sort_idx: a page is a
-    walk along it, never a sort of every customer. A search reads every row anyway (a word may be anywhere in a
-    name), and walking the index for it would fetch every row out of order; so while searching, the same order is
-    written so the index cannot serve it, and the database reads the table once and sorts only the matches.
-    `checked_at` is last_complete_sync_at() (the page reads it along with its "last sync" line).
+    Ordered by name_sort_key(searching=searching), then id. `checked_at` is last_complete_sync_at() (the page reads
+    it along with its "last sync" line).
     """
-    name_sort = Lower(Concat("name", Value(""))) if searching else Lower("name")
+    name_sort = name_sort_key(searching=searching)
     return Customer.objects.annotate(
         link_halo_id=F("halo_link__halo_id"),
         link_last_synced_at=_last_synced(checked_at),

@@ -1,10 +1,10 @@
 """Reads for invoice export readiness: active customers whose invoices would not export to HaloPSA, and why."""
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Lower
 
 from syncapp.choices import ExportBlock, NotSyncingReason
 from syncapp.models import HALO_LINK_EXPORT_BLOCKED, Customer, HaloLink
+from syncapp.selectors.customers import name_sort_key
 
 # One condition per reason; a customer may have several (a not-syncing link whose client also lost its main site).
 EXPORT_BLOCK_CONDITIONS: dict[str, Q] = {
@@ -32,8 +32,11 @@ def _any_block() -> Q:
     return Q(halo_linked=False) | Q(pk__in=blocked_links)
 
 
-def export_blocked_customers(*, reason: str = "") -> QuerySet[Customer]:
-    """Active customers whose invoices would not export, each flagged per reason; one query per page, any size."""
+def export_blocked_customers(*, reason: str = "", searching: bool = False) -> QuerySet[Customer]:
+    """Active customers whose invoices would not export, each flagged per reason; one query per page, any size.
+
+    `searching`: the rows will be searched by name, so their name order is one no index serves (name_sort_key).
+    """
     condition = EXPORT_BLOCK_CONDITIONS.get(reason) if reason else _any_block()
     if condition is None:
         condition = _any_block()
@@ -47,7 +50,7 @@ def export_blocked_customers(*, reason: str = "") -> QuerySet[Customer]:
         .annotate(
             link_halo_id=F("halo_link__halo_id"),
             link_not_syncing_reason=F("halo_link__not_syncing_reason"),
-            name_sort=Lower("name"),
+            name_sort=name_sort_key(searching=searching),
             **flags,
         )
         .order_by("name_sort", "id")

@@ -15,7 +15,8 @@ READINESS_DEPTH = 5_000
 
 
 def _readiness_filter(request: HttpRequest) -> ReadinessFilter:
-    return ReadinessFilter(request.GET or None, queryset=export_blocked_customers())
+    searching = bool(request.GET.get("q", "").strip())
+    return ReadinessFilter(request.GET or None, queryset=export_blocked_customers(searching=searching))
 
 
 def _searching(readiness_filter: ReadinessFilter) -> bool:

@@ -84,6 +84,14 @@ class TestPostgreSQL:
         # Logged with its values in place: a literal "%" is not a placeholder.
         assert "customer_search_trgm_idx" in explain(found.replace("%", "%%")), found
 
+    def test_the_readiness_name_search_finds_its_rows_through_the_name_index(self, billing_client, many_customers):
+        # Ordered by a name no index serves while searching (name_sort_key): otherwise PostgreSQL walked every
+        # active customer in name order testing the name, rather than looking the text up.
+        with CaptureQueriesContext(connection) as captured:
+            assert billing_client.get(reverse("syncapp:export-readiness"), {"q": "knight"}).status_code == 200
+        [found] = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"] and "OVER ()" in q["sql"]]
+        assert "customer_name_trgm_idx" in explain(found.replace("%", "%%")), found
+
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="what SQLite does with migration 0012")
 def test_sqlite_skips_the_trigram_indexes_and_still_searches(many_customers) -> None:
