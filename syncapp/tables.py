@@ -1,5 +1,6 @@
 """django-tables2 tables of the staff screens; every table declares its columns."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 import django_tables2 as tables
@@ -8,6 +9,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -24,13 +26,17 @@ from syncapp.selectors.customer_order import (
 from syncapp.selectors.customer_search import CustomerSearch
 from syncapp.selectors.customers import halo_client_url
 from syncapp.selectors.readiness import block_reasons
-from syncapp.table_cells import OWN_CELLS_TEMPLATE, OwnCells
+from syncapp.table_cells import OWN_CELLS_TEMPLATE, OwnCells, id_paths
 from syncapp.templatetags.history_tags import old_new
 from syncapp.templatetags.portal_tags import format_duration, run_status_badge, time_html
 
 TABLE_TEMPLATE = "syncapp/_table.html"
 # The counters the sync history shows per run, in this order; the last one is highlighted when not zero.
 UNLINKED_WARNING = "Invoices will not export to HaloPSA without a HaloPSA id."
+# The HaloPSA id cell of every unlinked customer.
+UNLINKED_CELL = format_html(
+    '<span class="badge badge-warn">No HaloPSA id</span><div class="cell-note warn">{}</div>', UNLINKED_WARNING
+)
 
 
 class CustomerTable(OwnCells, tables.Table):
@@ -87,6 +93,7 @@ class CustomerTable(OwnCells, tables.Table):
         self.search = search
         # Most syncing customers show the same "last synced" (the last complete sync): formatted once per page.
         self._synced_cells: dict[datetime | None, SafeString] = {}
+        self._status_cells: dict[tuple, SafeString] = {}
 
     def order_link_halo_id(self, queryset: QuerySet[Customer], is_descending: bool) -> tuple[QuerySet[Customer], bool]:
         """Ids first, unlinked customers after them, whichever way; paged by index walks."""
@@ -100,8 +107,16 @@ class CustomerTable(OwnCells, tables.Table):
         self.order_parts = last_synced_order_parts(queryset, checked_at=self.checked_at, descending=is_descending)
         return customers_in_last_synced_order(queryset, descending=is_descending), True
 
+    @cached_property
+    def _customer_path(self) -> Callable[[int], str]:
+        return id_paths("syncapp:customer-detail")
+
+    @cached_property
+    def _sync_path(self) -> Callable[[int], str]:
+        return id_paths("syncapp:customer-sync")
+
     def render_name(self, record: Customer) -> SafeString:
-        link = format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.name)
+        link = format_html('<a href="{}">{}</a>', self._customer_path(record.pk), record.name)
         matched = self.search.matches(record, halo_id=record.link_halo_id) if self.search else []
         if not matched:
             return link
@@ -109,10 +124,7 @@ class CustomerTable(OwnCells, tables.Table):
 
     def render_link_halo_id(self, record: Customer) -> SafeString:
         if record.link_halo_id is None:
-            return format_html(
-                '<span class="badge badge-warn">No HaloPSA id</span><div class="cell-note warn">{}</div>',
-                UNLINKED_WARNING,
-            )
+            return UNLINKED_CELL
         url = halo_client_url(record.link_halo_id)
         if url:
             return format_html(
@@ -135,6 +147,13 @@ class CustomerTable(OwnCells, tables.Table):
         return timezone.localtime(value).isoformat() if value else ""
 
     def render_status(self, record: Customer) -> SafeString:
+        # Few combinations, drawn once each per page (a page may hold 250 rows).
+        key = (record.is_active, record.link_halo_id is None, record.link_not_syncing_reason, record.link_halo_inactive)
+        if key not in self._status_cells:
+            self._status_cells[key] = self._status_html(record)
+        return self._status_cells[key]
+
+    def _status_html(self, record: Customer) -> SafeString:
         active = format_html(
             '<span class="badge {}">{}</span>',
             "badge-ok" if record.is_active else "badge-off",
@@ -162,7 +181,7 @@ class CustomerTable(OwnCells, tables.Table):
             '<a class="menu-item" role="menuitem" href="{}">'
             "<span><b>Sync from HaloPSA</b><small>Read HaloPSA client {} now</small></span></a></div></details>",
             record.name,
-            reverse("syncapp:customer-sync", args=[record.pk]),
+            self._sync_path(record.pk),
             record.link_halo_id,
         )
 
