@@ -83,7 +83,7 @@ class PagePlan:
     directory_fields: set[str] = field(default_factory=set)
     new_duplicates: list[DuplicateCandidate] = field(default_factory=list)
     # Existing customers that gain, lose or change a site (a moved site's old customer too): their active sites are
-    # counted again after the writes (new customers are counted once they have their ids).
+    # counted again after the writes (a new customer is inserted with its count).
     site_count_customers: set[int] = field(default_factory=set)
     counts: RunCounts = field(default_factory=RunCounts)
     failures: list[dict] = field(default_factory=list)
@@ -143,6 +143,10 @@ class PagePlanner:
                 self.plan.failures.append(
                     {"halo_id": client.id, "name": quote_value(client.name), "message": quote_value(str(error))}
                 )
+        # Clients seen for the first time are inserted marked linked or not: linked before, or imported just now.
+        imported = {new.link.halo_id for new in self.plan.new_customers}
+        for entry in self.plan.new_directory:
+            entry.linked = entry.halo_id in self.state.links or entry.halo_id in imported
         return self.plan
 
     # --- what the sync saw of every client ------------------------------------------------------------------
@@ -212,6 +216,8 @@ class PagePlanner:
             if halo_site.id in self.state.sites_by_halo_id:
                 continue  # held by another customer: moved when that one's client is synced
             sites.append(self._new_site(halo_site, customer))
+        # Counted here, as the customer is inserted with its sites (no UPDATE of every new row afterwards).
+        customer.active_site_count = sum(site.is_active for site in sites)
         self.plan.new_customers.append(NewCustomer(customer, link, sites))
         self.plan.history.append(self._created(customer, None))
         self.plan.history.extend(self._created(customer, site) for site in sites)

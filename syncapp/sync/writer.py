@@ -50,16 +50,15 @@ def write_page_plan(plan: PagePlan, context: RunContext) -> None:
     _bulk_update(HaloLink, plan.changed_links.values(), plan.link_fields)
     if plan.history:
         FieldChange.objects.bulk_create(plan.history)
-    if plan.new_directory:
+    if plan.new_directory:  # inserted marked linked or not (PagePlanner.plan_page)
         HaloClientEntry.objects.bulk_create(plan.new_directory)
     _bulk_update(HaloClientEntry, plan.changed_directory, plan.directory_fields)
     if plan.new_duplicates:
         DuplicateCandidate.objects.bulk_create(plan.new_duplicates, ignore_conflicts=True)
-    new_with_sites = (new.customer.pk for new in plan.new_customers if new.sites)
-    refresh_active_site_counts({*plan.site_count_customers, *new_with_sites})
-    # Clients linked by this page's imports, and clients seen for the first time (perhaps linked long ago).
-    imported = (new.link.halo_id for new in plan.new_customers)
-    refresh_directory_links([*imported, *(entry.halo_id for entry in plan.new_directory)])
+    refresh_active_site_counts(plan.site_count_customers)
+    # Clients this page imported whose entries were written before it (a client seen unticked, ticked since).
+    entered = {entry.halo_id for entry in plan.new_directory}
+    refresh_directory_links(new.link.halo_id for new in plan.new_customers if new.link.halo_id not in entered)
 
 
 def _bulk_update(model: type[Model], instances: Iterable[Model], fields: set[str]) -> None:

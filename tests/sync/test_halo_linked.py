@@ -38,10 +38,12 @@ def test_an_import_and_later_syncs_mark_exactly_the_linked_customers(run_sync, a
     assert HaloClientEntry.objects.get(halo_id=unticked["id"]).linked is False  # seen, not imported
     halo_sim.edit(lambda t: t.clients[clients[0]["id"]].update(name="Client 0 renamed"))
     halo_sim.edit(lambda t: t.set_ticked(unticked["id"], True))
+    HaloClientEntry.objects.filter(halo_id=clients[1]["id"]).delete()  # seen again, already linked
     add_client("Client new")
     run_sync()
     flags_match_links()
     assert HaloClientEntry.objects.get(halo_id=unticked["id"]).linked is True  # imported by the second sync
+    assert HaloClientEntry.objects.get(halo_id=clients[1]["id"]).linked is True
     assert Customer.objects.get(name="Hand Typed Co").halo_linked is False
 
 

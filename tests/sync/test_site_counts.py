@@ -8,7 +8,7 @@ from django.contrib.admin.sites import site as admin_site
 from django.db.models import Count, Q
 from django.test import RequestFactory
 
-from syncapp.models import Customer, Site
+from syncapp.models import Customer, HaloClientEntry, Site
 from syncapp.services.customer_entry import create_site, update_site
 from syncapp.services.merge import merge_customers
 from syncapp.site_counts import refresh_active_site_counts
@@ -115,3 +115,27 @@ def test_the_migration_counts_the_sites_there_were(db) -> None:
     migration = importlib.import_module("syncapp.migrations.0013_customer_active_site_count")
     migration.count_active_sites(apps, None)
     counts_match_sites()
+
+
+def test_an_import_inserts_its_customers_counted_and_its_clients_marked(run_sync, add_client, halo_sim) -> None:
+    """A first sync writes each new customer and client seen once: no UPDATE of every new row afterwards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients = [add_client(f"Client {n}") for n in range(4)]
+    add_client("Unticked Co", ticked=False)
+    halo_sim.edit(lambda t: t.add_site(clients[0]["id"], "Branch"))
+    with CaptureQueriesContext(connection) as captured:
+        run_sync()
+    updates = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE")
+        and ('"syncapp_customer"' in q["sql"] or '"syncapp_halocliententry"' in q["sql"])
+    ]
+    assert updates == []
+    counts_match_sites()
+    assert dict(HaloClientEntry.objects.values_list("name", "linked")) == {
+        **{f"Client {n}": True for n in range(4)},
+        "Unticked Co": False,
+    }
