@@ -126,7 +126,7 @@ def seed(count: int, *, seed_value: int = 11, log=print) -> dict:
                     )
             HaloLink.objects.bulk_create(links, batch_size=1_000)
             Site.objects.bulk_create(sites, batch_size=1_000)
-            refresh_active_site_counts(customer.pk for customer in created)  # as the sync does after its writes
+            refresh_active_site_counts(customer.pk for customer in created)  # the stored count the list reads
         log(f"seeded {len(customer_ids):,} customers")
     _seed_history(customer_ids, linked, import_run, busy_run, now)
     HaloClientEntry.objects.bulk_create(

@@ -2,7 +2,8 @@
 
 A search for a word anywhere in a name, e-mail or city (`LIKE '%word%'`) cannot use a b-tree; at 100,000 customers
 PostgreSQL read the whole table for each search (60-100 ms). pg_trgm's GIN indexes answer the same LIKE from the
-index. The extension is a trusted one (PostgreSQL 13+): the database's owner may create it. SQLite skips all three.
+index. The extension is a trusted one (PostgreSQL 13+): CREATE on the database is enough to create it. SQLite
+skips all three operations.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass

@@ -38,6 +38,8 @@ def halo_id_order_parts(rows: QuerySet[Customer], *, descending: bool, unlinked_
     `unlinked_only`: the rows are filtered to unlinked customers ("Not linked"), so there is no linked part (the
     database cannot tell, and would walk every link to find none).
     """
+    # halo_linked (kept equal to "has a link": syncapp.signals, the sync's import) so the unlinked part is a walk
+    # of its partial index; the two parts hold every row once (tests/screens/test_customer_list_halo_id_order.py).
     unlinked = rows.filter(halo_linked=False).order_by(*_names(descending))
     if unlinked_only:
         return [unlinked]
